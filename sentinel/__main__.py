@@ -1,0 +1,5 @@
+"""Entry point for `python -m sentinel`."""
+
+from sentinel.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""The alert record of SPEC: one JSON object, wherever it goes."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sentinel.textsafe import neutral
+
+
+class Severity(enum.IntEnum):
+    INFO = 10
+    WARNING = 20
+    CRITICAL = 30
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (info, warning, critical)") from None
+
+
+def fingerprint(server: str, rule: str, subject: str) -> str:
+    """Stable identity of an incident: the same rule on the same subject on one server."""
+    digest = hashlib.sha256(f"{server}\x00{rule}\x00{subject}".encode()).hexdigest()
+    return digest[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One incident. Free-text fields are neutralised when the alert is made."""
+
+    rule: str
+    severity: Severity
+    summary: str
+    fingerprint: str
+    first_seen: datetime
+    last_seen: datetime
+    server: str
+    source: str | None = None
+    user: str | None = None
+    ip: str | None = None
+    ips: tuple[str, ...] | None = None
+    path: str | None = None
+    count: int | None = None
+    nbytes: int | None = None
+    details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "rule": self.rule,
+            "severity": self.severity.label,
+            "server": self.server,
+        }
+        optional: list[tuple[str, Any]] = [
+            ("source", self.source),
+            ("user", self.user),
+            ("ip", self.ip),
+            ("ips", list(self.ips) if self.ips is not None else None),
+            ("path", self.path),
+        ]
+        record.update((k, v) for k, v in optional if v is not None)
+        record["first_seen"] = self.first_seen.isoformat()
+        record["last_seen"] = self.last_seen.isoformat()
+        if self.count is not None:
+            record["count"] = self.count
+        if self.nbytes is not None:
+            record["bytes"] = self.nbytes
+        record["summary"] = self.summary
+        record["fingerprint"] = self.fingerprint
+        record["details"] = self.details
+        return record
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(", ", ": "))
+
+
+def make_alert(
+    *,
+    rule: str,
+    severity: Severity,
+    server: str,
+    subject: str,
+    summary: str,
+    first_seen: datetime,
+    last_seen: datetime,
+    source: str | None = None,
+    user: str | None = None,
+    ip: str | None = None,
+    ips: tuple[str, ...] | None = None,
+    path: str | None = None,
+    count: int | None = None,
+    nbytes: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> Alert:
+    """Build an alert, neutralising every attacker-controlled string on the way in."""
+    return Alert(
+        rule=rule,
+        severity=severity,
+        summary=neutral(summary, limit=400),
+        fingerprint=fingerprint(server, rule, subject),
+        first_seen=first_seen,
+        last_seen=last_seen,
+        server=neutral(server),
+        source=source,
+        user=neutral(user) if user is not None else None,
+        ip=ip,
+        ips=ips,
+        path=neutral(path, limit=400) if path is not None else None,
+        count=count,
+        nbytes=nbytes,
+        details=details or {},
+    )
+
+
+def human_size(nbytes: int) -> str:
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
