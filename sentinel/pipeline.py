@@ -1,0 +1,186 @@
+"""Wires parsers to rules: the one path every line takes, in `run` and in `replay` alike."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sentinel.alerts import Alert
+from sentinel.config.model import Config
+from sentinel.events import Direction, Event, Kind
+from sentinel.parsers.context import ParseContext, Parser
+from sentinel.rules import Rule, build_log_rules
+from sentinel.rules.base import KeyTable
+from sentinel.stats import SourceStats
+
+MAX_LINE = 64 * 1024  # longer lines are no server's log line: counted, never parsed
+EXPIRE_EVERY = 60.0  # seconds of event time between two expiries of the rules' windows
+SESSIONS_TRACKED = 65_536
+DUPLICATE_WINDOW = 2.0  # seconds: one transfer seen through two logs lies this close
+
+
+class SessionJoin:
+    """Fills in user and address of events that only carry their session key.
+
+    internal-sftp logs `open`/`close` lines with its pid but without the client: the
+    `session opened` line of the same pid has them. State: one (user, ip) per open
+    session, at most `SESSIONS_TRACKED`, stalest dropped first.
+    """
+
+    __slots__ = ("_sessions",)
+
+    def __init__(self) -> None:
+        self._sessions: KeyTable[tuple[str | None, str | None]] = KeyTable(SESSIONS_TRACKED)
+
+    def apply(self, event: Event) -> Event:
+        key = event.session
+        if key is None:
+            return event
+        kind = event.kind
+        if kind is Kind.SESSION_START or kind is Kind.LOGIN_SUCCESS:
+            self._sessions.touch(key, (event.user, event.ip))
+            return event
+        if kind is Kind.SESSION_END:
+            known = self._sessions.get(key)
+            self._sessions.touch(key, (None, None))
+        elif event.user is not None and event.ip is not None:
+            return event
+        else:
+            known = self._sessions.get(key)
+        if known is None or (known[0] is None and known[1] is None):
+            return event
+        return dataclasses.replace(
+            event, user=event.user or known[0], ip=event.ip or known[1]
+        )
+
+
+class CrossSourceDedup:
+    """Drops a transfer or login already seen through another source within 2 s.
+
+    vsftpd with `dual_log_enable` writes each transfer to its log and to xferlog; a PAM
+    line and vsftpd's FAIL LOGIN describe one attempt. State: one entry per recent
+    signature, at most 65,536.
+    """
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: KeyTable[tuple[str, float]] = KeyTable(SESSIONS_TRACKED)
+
+    def is_duplicate(self, event: Event, t: float) -> bool:
+        if event.kind is Kind.TRANSFER:
+            signature: tuple[Any, ...] = (event.ip, event.path, event.nbytes, event.direction)
+        elif event.kind is Kind.LOGIN_FAILURE or event.kind is Kind.LOGIN_SUCCESS:
+            signature = (event.kind, event.ip, event.user)
+        else:
+            return False
+        previous = self._seen.get(signature)
+        if previous is not None and previous[0] != event.source and t - previous[1] <= DUPLICATE_WINDOW:
+            return True
+        self._seen.touch(signature, (event.source, t))
+        return False
+
+
+class Pipeline:
+    """Events in, alerts out, counters on the side.
+
+    `process_line` is the hot path: parse, count, join, dedup, dispatch by kind to the
+    rules that want it. Rule windows expire on event time, never the wall clock.
+    """
+
+    def __init__(self, config: Config, rules: Sequence[Rule] | None = None) -> None:
+        self.config = config
+        self.rules: list[Rule] = list(build_log_rules(config) if rules is None else rules)
+        self.by_kind: dict[Kind, list[Callable[[Event, float], Sequence[Alert]]]] = {
+            kind: [rule.feed for rule in self.rules if kind in rule.kinds] for kind in Kind
+        }
+        self.stats: dict[str, SourceStats] = {}
+        self.alert_counts: dict[tuple[str, str], int] = {}
+        self.sessions = SessionJoin()
+        self.dedup = CrossSourceDedup()
+        self._next_expiry = 0.0
+
+    def stats_for(self, source: str) -> SourceStats:
+        stats = self.stats.get(source)
+        if stats is None:
+            stats = self.stats[source] = SourceStats()
+        return stats
+
+    def process_raw(
+        self, raw: bytes, parse: Parser, ctx: ParseContext, stats: SourceStats
+    ) -> Sequence[Alert]:
+        """One line as read from a file (bytes, newline stripped or not)."""
+        stats.lines += 1
+        if len(raw) > MAX_LINE:
+            stats.oversized += 1
+            stats.unparsed += 1
+            return ()
+        try:
+            line = raw.decode()
+        except UnicodeDecodeError:
+            stats.invalid_utf8 += 1
+            line = raw.decode(errors="replace")
+        if line.endswith("\n"):
+            line = line[:-2] if line.endswith("\r\n") else line[:-1]
+        event = parse(line, ctx)
+        if event is None:
+            stats.unparsed += 1
+            return ()
+        return self.process_event(event, stats)
+
+    def process_event(self, event: Event, stats: SourceStats) -> Sequence[Alert]:
+        t = event.ts.timestamp()
+        if t > stats.last_event:
+            stats.last_event = t
+        kind = event.kind
+        if kind is Kind.TRANSFER or kind is Kind.LOGIN_FAILURE or kind is Kind.LOGIN_SUCCESS:
+            event = self.sessions.apply(event)
+            if self.dedup.is_duplicate(event, t):
+                stats.duplicates += 1
+                return ()
+            self._count(event, stats)
+        elif event.session is not None:
+            event = self.sessions.apply(event)
+        if t >= self._next_expiry:
+            self.expire(t)
+        alerts: list[Alert] = []
+        for feed in self.by_kind[kind]:
+            found = feed(event, t)
+            if found:
+                alerts.extend(found)
+        for alert in alerts:
+            key = (alert.rule, alert.severity.label)
+            self.alert_counts[key] = self.alert_counts.get(key, 0) + 1
+        return alerts
+
+    @staticmethod
+    def _count(event: Event, stats: SourceStats) -> None:
+        if event.kind is Kind.TRANSFER:
+            if not event.ok or event.direction is None:
+                return
+            direction = event.direction.value
+            stats.transfers[direction] = stats.transfers.get(direction, 0) + 1
+            stats.transfer_bytes[direction] = (
+                stats.transfer_bytes.get(direction, 0) + (event.nbytes or 0)
+            )
+            return
+        result = "success" if event.kind is Kind.LOGIN_SUCCESS else "failure"
+        key = (result, "true" if event.anonymous else "false")
+        stats.logins[key] = stats.logins.get(key, 0) + 1
+
+    def expire(self, now: float) -> None:
+        for rule in self.rules:
+            rule.expire(now)
+        self._next_expiry = now + EXPIRE_EVERY
+
+    def dump_state(self) -> dict[str, Any]:
+        return {rule.name: rule.dump() for rule in self.rules}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        for rule in self.rules:
+            if rule.name in state:
+                rule.load(state[rule.name])
+
+
+__all__ = ["Direction", "Pipeline", "SessionJoin"]

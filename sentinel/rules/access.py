@@ -1,0 +1,175 @@
+"""Rules on who got in: anonymous access, logins from untrusted networks, off-hours logins."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from sentinel.alerts import Alert, make_alert
+from sentinel.events import Direction, Event, Kind
+from sentinel.rules.base import NO_ALERTS
+from sentinel.rules.incident import GatedRule, IncidentGate
+from sentinel.rules.settings import (
+    AnonymousAccessSettings,
+    OffHoursSettings,
+    UntrustedNetworkSettings,
+)
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _what(event: Event) -> str:
+    if event.kind is Kind.TRANSFER:
+        return "download" if event.direction is Direction.DOWNLOAD else "upload"
+    return "login"
+
+
+class AnonymousAccessRule(GatedRule):
+    """An anonymous login or transfer: one alert per client address and incident.
+
+    State: one timestamp per address seen anonymously within `window`, capped at
+    `max_tracked` addresses.
+    """
+
+    name = "anonymous_access"
+    kinds = frozenset({Kind.LOGIN_SUCCESS, Kind.TRANSFER})
+
+    def __init__(self, settings: AnonymousAccessSettings, *, server: str) -> None:
+        self.settings = settings
+        self.server = server
+        self.gate = IncidentGate(settings.window.total_seconds(), settings.max_tracked)
+
+    def feed(self, event: Event, t: float) -> Sequence[Alert]:
+        if not event.anonymous or not event.ok:
+            return NO_ALERTS
+        subject = event.ip or event.session or "unknown"
+        if not self.gate.opens(subject, t):
+            return NO_ALERTS
+        what = _what(event)
+        where = f" from {event.ip}" if event.ip else ""
+        summary = f"anonymous {what}{where}"
+        if event.kind is Kind.TRANSFER and event.path:
+            summary += f": {event.path}"
+        return (
+            make_alert(
+                rule=self.name,
+                severity=self.settings.severity,
+                server=self.server,
+                subject=subject,
+                summary=summary,
+                first_seen=event.ts,
+                last_seen=event.ts,
+                source=event.source,
+                user=event.user,
+                ip=event.ip,
+                path=event.path if event.kind is Kind.TRANSFER else None,
+                count=1,
+                nbytes=event.nbytes,
+                details={"event": what},
+            ),
+        )
+
+
+class UntrustedNetworkRule(GatedRule):
+    """A successful login from outside `networks.trusted`: one alert per user, address, incident.
+
+    State: one timestamp per (user, address) within `window`, capped at `max_tracked`;
+    plus a bounded cache of address verdicts.
+    """
+
+    name = "untrusted_network"
+    kinds = frozenset({Kind.LOGIN_SUCCESS})
+
+    def __init__(
+        self,
+        settings: UntrustedNetworkSettings,
+        *,
+        server: str,
+        trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network],
+    ) -> None:
+        self.settings = settings
+        self.server = server
+        self.trusted = tuple(trusted)
+        self.gate = IncidentGate(settings.window.total_seconds(), settings.max_tracked)
+        self._verdicts: dict[str, bool] = {}
+
+    def _is_trusted(self, ip: str) -> bool:
+        verdict = self._verdicts.get(ip)
+        if verdict is None:
+            try:
+                address = ipaddress.ip_address(ip)
+            except ValueError:
+                verdict = False
+            else:
+                verdict = any(address in net for net in self.trusted)
+            if len(self._verdicts) >= 4096:
+                self._verdicts.clear()
+            self._verdicts[ip] = verdict
+        return verdict
+
+    def feed(self, event: Event, t: float) -> Sequence[Alert]:
+        ip = event.ip
+        if ip is None or self._is_trusted(ip):
+            return NO_ALERTS
+        user = event.user or "unknown"
+        if not self.gate.opens((user, ip), t):
+            return NO_ALERTS
+        return (
+            make_alert(
+                rule=self.name,
+                severity=self.settings.severity,
+                server=self.server,
+                subject=f"{user}\x00{ip}",
+                summary=f"{user} logged in from {ip}, outside the trusted networks",
+                first_seen=event.ts,
+                last_seen=event.ts,
+                source=event.source,
+                user=user,
+                ip=ip,
+                count=1,
+            ),
+        )
+
+
+class OffHoursRule(GatedRule):
+    """A successful login outside the configured hours and days, in the configured zone.
+
+    State: one timestamp per user within `window`, capped at `max_tracked`.
+    """
+
+    name = "off_hours"
+    kinds = frozenset({Kind.LOGIN_SUCCESS})
+
+    def __init__(self, settings: OffHoursSettings, *, server: str, tz: tzinfo) -> None:
+        self.settings = settings
+        self.server = server
+        self.tz = tz
+        self.gate = IncidentGate(settings.window.total_seconds(), settings.max_tracked)
+
+    def feed(self, event: Event, t: float) -> Sequence[Alert]:
+        local = event.ts.astimezone(self.tz)
+        hours = self.settings.hours
+        if local.weekday() in self.settings.days and hours.contains(local.time()):
+            return NO_ALERTS
+        user = event.user or "unknown"
+        if not self.gate.opens(user, t):
+            return NO_ALERTS
+        when = f"{_WEEKDAYS[local.weekday()]} {local:%H:%M}"
+        allowed = f"{hours.start:%H:%M}-{hours.end:%H:%M}"
+        where = f" from {event.ip}" if event.ip else ""
+        return (
+            make_alert(
+                rule=self.name,
+                severity=self.settings.severity,
+                server=self.server,
+                subject=user,
+                summary=f"{user} logged in{where} on {when}, outside working hours ({allowed})",
+                first_seen=event.ts,
+                last_seen=event.ts,
+                source=event.source,
+                user=user,
+                ip=event.ip,
+                count=1,
+            ),
+        )

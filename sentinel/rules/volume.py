@@ -1,0 +1,148 @@
+"""Bulk downloads: too many files or bytes leaving to one user or one address."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sentinel.alerts import Alert, human_size, make_alert
+from sentinel.events import Direction, Event, Kind
+from sentinel.rules.base import NO_ALERTS, KeyTable
+from sentinel.rules.incident import IncidentGate, duration_text, moment
+from sentinel.rules.settings import BulkDownloadSettings
+
+MAX_PEERS = 8  # addresses per user (or users per address) kept for the alert
+
+
+class _Volume:
+    """Downloads of one view (a user, or an address) within the window, oldest first."""
+
+    __slots__ = ("peers", "sizes", "times", "total")
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.sizes: list[int] = []
+        self.total = 0
+        self.peers: dict[str, None] = {}
+
+    def add(self, t: float, size: int, peer: str | None, oldest: float, keep: int) -> None:
+        self.times.append(t)
+        self.sizes.append(size)
+        self.total += size
+        while self.times[0] < oldest or len(self.times) > keep:
+            del self.times[0]
+            self.total -= self.sizes.pop(0)
+        if peer is not None and peer not in self.peers and len(self.peers) < MAX_PEERS:
+            self.peers[peer] = None
+
+
+class BulkDownloadRule:
+    """More than `max_files` files or `max_bytes` bytes downloaded within `window`.
+
+    Counted per user and per address; the two views of one download are one incident (the
+    user's view speaks first; an address alone alerts when several users share it).
+    State per view: up to `max_files + 1` (time, size) pairs and 8 peers; at most
+    `max_tracked` users and as many addresses.
+    """
+
+    name = "bulk_download"
+    kinds = frozenset({Kind.TRANSFER})
+
+    def __init__(self, settings: BulkDownloadSettings, *, server: str) -> None:
+        self.settings = settings
+        self.server = server
+        self.window = settings.window.total_seconds()
+        self.table: KeyTable[_Volume] = KeyTable(2 * settings.max_tracked)
+        self.gate = IncidentGate(self.window, 2 * settings.max_tracked)
+
+    @property
+    def evictions(self) -> int:
+        return self.table.evictions + self.gate.evictions
+
+    def _update(self, key: tuple[str, str], t: float, size: int, peer: str | None) -> _Volume:
+        volume = self.table.get(key) or _Volume()
+        volume.add(t, size, peer, t - self.window, self.settings.max_files + 1)
+        self.table.touch(key, volume)
+        return volume
+
+    def _crossed(self, volume: _Volume | None) -> bool:
+        if volume is None:
+            return False
+        settings = self.settings
+        return len(volume.times) > settings.max_files or volume.total > settings.max_bytes
+
+    def feed(self, event: Event, t: float) -> Sequence[Alert]:
+        if event.direction is not Direction.DOWNLOAD or not event.ok:
+            return NO_ALERTS
+        size = event.nbytes or 0
+        user_key = ("u", event.user) if event.user else None
+        ip_key = ("i", event.ip) if event.ip else None
+        by_user = self._update(user_key, t, size, event.ip) if user_key else None
+        by_ip = self._update(ip_key, t, size, event.user) if ip_key else None
+        gate = self.gate
+        if self._crossed(by_user) and user_key and by_user:
+            ip_busy = ip_key is not None and gate.active(ip_key, t)
+            fresh = gate.opens(user_key, t)
+            if ip_key:
+                gate.extend(ip_key, t)
+            if fresh and not ip_busy:
+                return (self._alert(event, by_user, by_user_view=True),)
+        elif self._crossed(by_ip) and ip_key and by_ip:
+            user_busy = user_key is not None and gate.active(user_key, t)
+            if gate.opens(ip_key, t) and not user_busy:
+                return (self._alert(event, by_ip, by_user_view=False),)
+        return NO_ALERTS
+
+    def _alert(self, event: Event, volume: _Volume, *, by_user_view: bool) -> Alert:
+        count, total = len(volume.times), volume.total
+        peers = tuple(volume.peers)
+        span = duration_text(volume.times[-1] - volume.times[0])
+        amount = f"{count} files ({human_size(total)})"
+        if by_user_view:
+            origin = peers[0] if len(peers) == 1 else f"{len(peers)} addresses"
+            summary = f"{event.user} downloaded {amount} from {origin} in {span}"
+            subject = f"user:{event.user}"
+            user, ip, ips = event.user, (peers[0] if len(peers) == 1 else None), None
+            if len(peers) > 1:
+                ips = peers
+        else:
+            summary = f"{event.ip} downloaded {amount} as {len(peers)} users in {span}"
+            subject = f"ip:{event.ip}"
+            user, ip, ips = None, event.ip, None
+        return make_alert(
+            rule=self.name,
+            severity=self.settings.severity,
+            server=self.server,
+            subject=subject,
+            summary=summary,
+            first_seen=moment(volume.times[0], event.ts.tzinfo),
+            last_seen=event.ts,
+            source=event.source,
+            user=user,
+            ip=ip,
+            ips=ips,
+            count=count,
+            nbytes=total,
+            details={} if by_user_view else {"users": list(peers)},
+        )
+
+    def expire(self, now: float) -> None:
+        oldest = now - self.window
+        self.table.expire(lambda volume: volume.times[-1] < oldest)
+        self.gate.expire(now)
+
+    def dump(self) -> Any:
+        table = [
+            [list(key), v.times, v.sizes, list(v.peers)] for key, v in self.table.items()
+        ]
+        return {"table": table, "gate": self.gate.dump()}
+
+    def load(self, data: Any) -> None:
+        for key, times, sizes, peers in data["table"]:
+            volume = _Volume()
+            volume.times = [float(t) for t in times]
+            volume.sizes = [int(s) for s in sizes]
+            volume.total = sum(volume.sizes)
+            volume.peers = dict.fromkeys(peers)
+            self.table.touch(tuple(key), volume)
+        self.gate.load(data["gate"])

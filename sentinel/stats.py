@@ -1,0 +1,20 @@
+"""Plain counters the pipeline keeps per source; the metrics module reads them at scrape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class SourceStats:
+    """Counters of one source. Written by the pipeline's thread only; read by scrapes."""
+
+    lines: int = 0
+    unparsed: int = 0
+    invalid_utf8: int = 0
+    oversized: int = 0
+    logins: dict[tuple[str, str], int] = field(default_factory=dict)  # (result, anonymous)
+    transfers: dict[str, int] = field(default_factory=dict)  # direction -> count
+    transfer_bytes: dict[str, int] = field(default_factory=dict)  # direction -> bytes
+    duplicates: int = 0  # events already seen through another source (vsftpd log + xferlog)
+    last_event: float = 0.0  # event time (epoch seconds) of the newest event
