@@ -53,9 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="one-shot audit of the exchange directories")
     _config_option(scan)
     scan.add_argument("--json", action="store_true", help="one JSON alert per line")
-    scan.add_argument(
-        "--dry-run", action="store_true", help="show what quarantine/delete would do"
-    )
+    scan.add_argument("--dry-run", action="store_true", help="show what quarantine/delete would do")
     scan.add_argument("dirs", nargs="*", metavar="DIR", help="directories (default: configured)")
 
     check = commands.add_parser("check-config", help="validate a configuration")

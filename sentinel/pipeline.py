@@ -50,9 +50,7 @@ class SessionJoin:
             known = self._sessions.get(key)
         if known is None or (known[0] is None and known[1] is None):
             return event
-        return dataclasses.replace(
-            event, user=event.user or known[0], ip=event.ip or known[1]
-        )
+        return dataclasses.replace(event, user=event.user or known[0], ip=event.ip or known[1])
 
 
 class CrossSourceDedup:
@@ -76,7 +74,11 @@ class CrossSourceDedup:
         else:
             return False
         previous = self._seen.get(signature)
-        if previous is not None and previous[0] != event.source and t - previous[1] <= DUPLICATE_WINDOW:
+        if (
+            previous is not None
+            and previous[0] != event.source
+            and t - previous[1] <= DUPLICATE_WINDOW
+        ):
             return True
         self._seen.touch(signature, (event.source, t))
         return False
@@ -131,8 +133,7 @@ class Pipeline:
 
     def process_event(self, event: Event, stats: SourceStats) -> Sequence[Alert]:
         t = event.ts.timestamp()
-        if t > stats.last_event:
-            stats.last_event = t
+        stats.last_event = max(stats.last_event, t)
         kind = event.kind
         if kind is Kind.TRANSFER or kind is Kind.LOGIN_FAILURE or kind is Kind.LOGIN_SUCCESS:
             event = self.sessions.apply(event)
@@ -161,8 +162,8 @@ class Pipeline:
                 return
             direction = event.direction.value
             stats.transfers[direction] = stats.transfers.get(direction, 0) + 1
-            stats.transfer_bytes[direction] = (
-                stats.transfer_bytes.get(direction, 0) + (event.nbytes or 0)
+            stats.transfer_bytes[direction] = stats.transfer_bytes.get(direction, 0) + (
+                event.nbytes or 0
             )
             return
         result = "success" if event.kind is Kind.LOGIN_SUCCESS else "failure"

@@ -37,7 +37,9 @@ def run(rule: Rule, events: list[Event]) -> list[dict[str, object]]:
     return alerts
 
 
-def failures(n: int, ip: str = "203.0.113.7", user: str = "alice", step: float = 1.0) -> list[Event]:
+def failures(
+    n: int, ip: str = "203.0.113.7", user: str = "alice", step: float = 1.0
+) -> list[Event]:
     return [ev(Kind.LOGIN_FAILURE, i * step, ip=ip, user=user) for i in range(n)]
 
 
@@ -88,9 +90,7 @@ def test_password_spray_counts_distinct_users() -> None:
 
 
 def logins(user: str, ips: list[str], step: float = 60.0, **extra: object) -> list[Event]:
-    return [
-        ev(Kind.LOGIN_SUCCESS, i * step, user=user, ip=ip, **extra) for i, ip in enumerate(ips)
-    ]
+    return [ev(Kind.LOGIN_SUCCESS, i * step, user=user, ip=ip, **extra) for i, ip in enumerate(ips)]
 
 
 def test_shared_account_more_than_max_ips() -> None:
@@ -132,7 +132,9 @@ def downloads(n: int, user: str, ip: str, size: int = 1000, step: float = 1.0) -
 
 def test_bulk_download_more_than_max_files_one_alert_for_both_views() -> None:
     settings = BulkDownloadSettings(max_files=100)
-    assert run(BulkDownloadRule(settings, server=SERVER), downloads(100, "labsync", "10.1.1.1")) == []
+    assert (
+        run(BulkDownloadRule(settings, server=SERVER), downloads(100, "labsync", "10.1.1.1")) == []
+    )
     alerts = run(BulkDownloadRule(settings, server=SERVER), downloads(150, "labsync", "10.1.1.1"))
     assert len(alerts) == 1
     assert alerts[0]["user"] == "labsync"

@@ -56,9 +56,7 @@ def plan_inputs(config: Config, files: list[str], forced: str) -> list[ReplayInp
     return inputs
 
 
-def replay(
-    pipeline: Pipeline, inputs: list[ReplayInput], emit: Callable[[Alert], None]
-) -> None:
+def replay(pipeline: Pipeline, inputs: list[ReplayInput], emit: Callable[[Alert], None]) -> None:
     for item in inputs:
         parse = PARSERS[item.format]
         stats = pipeline.stats_for(item.context.source)
@@ -88,9 +86,7 @@ def _report(pipeline: Pipeline, alerts: int, stream: TextIO) -> None:
     unparsed = sum(s.unparsed for s in pipeline.stats.values())
     invalid = sum(s.invalid_utf8 for s in pipeline.stats.values())
     extra = f", {invalid} with invalid UTF-8" if invalid else ""
-    stream.write(
-        f"sentinel: {lines} lines, {unparsed} without an event{extra}; {alerts} alerts\n"
-    )
+    stream.write(f"sentinel: {lines} lines, {unparsed} without an event{extra}; {alerts} alerts\n")
 
 
 def main(args: argparse.Namespace) -> int:

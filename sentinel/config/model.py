@@ -40,7 +40,7 @@ class DirectoryConfig:
     action: str = "report"  # report | quarantine | delete
     quarantine_dir: Path | None = None
     delete_after_download: timedelta | None = None
-    max_inspect_size: ByteSize = ByteSize(64 << 20)
+    max_inspect_size: ByteSize = ByteSize(64 << 20)  # noqa: RUF009 (an immutable int)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ class MetricsConfig:
     listen: str = "127.0.0.1:9817"  # "" or "off" disables the endpoint
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    basic_auth: tuple[tuple[str, str], ...] = ()  # (user, bcrypt or sha256 hash)
+    basic_auth: tuple[tuple[str, str], ...] = ()  # (user, "sha256:<hex of the password>")
 
 
 def default_rules() -> dict[str, Any]:

@@ -27,7 +27,7 @@ def build_log_rules(config: Config) -> list[Rule]:
     """The enabled log rules, configured. `untrusted_network` needs `networks.trusted`."""
     server = config.server_name
     rules: list[Rule] = []
-    for name in LOG_RULES:
+    for name, rule_class in LOG_RULES.items():
         settings = config.rules[name]
         if not settings.enabled:
             continue
@@ -40,7 +40,7 @@ def build_log_rules(config: Config) -> list[Rule]:
         elif name == "off_hours":
             rules.append(OffHoursRule(settings, server=server, tz=config.timezone))
         else:
-            rules.append(LOG_RULES[name](settings, server=server))
+            rules.append(rule_class(settings, server=server))
     return rules
 
 

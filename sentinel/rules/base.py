@@ -21,7 +21,9 @@ class Rule(Protocol):
 
     name: str
     kinds: frozenset[Kind]
-    evictions: int
+
+    @property
+    def evictions(self) -> int: ...
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]: ...
 

@@ -153,7 +153,9 @@ class BruteForceRule:
         self.gate.expire(now)
 
     def dump(self) -> Any:
-        table = [[ip, times, list(users.members.items())] for ip, (times, users) in self.table.items()]
+        table = [
+            [ip, times, list(users.members.items())] for ip, (times, users) in self.table.items()
+        ]
         return {"table": table, "gate": self.gate.dump()}
 
     def load(self, data: Any) -> None:

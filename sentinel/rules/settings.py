@@ -52,7 +52,7 @@ class BulkDownloadSettings:
     severity: Severity = Severity.CRITICAL
     window: timedelta = timedelta(minutes=10)
     max_files: int = 100
-    max_bytes: ByteSize = ByteSize(1 << 30)
+    max_bytes: ByteSize = ByteSize(1 << 30)  # noqa: RUF009 (an immutable int)
     max_tracked: int = DEFAULT_MAX_TRACKED
 
 

@@ -132,9 +132,7 @@ class BulkDownloadRule:
         self.gate.expire(now)
 
     def dump(self) -> Any:
-        table = [
-            [list(key), v.times, v.sizes, list(v.peers)] for key, v in self.table.items()
-        ]
+        table = [[list(key), v.times, v.sizes, list(v.peers)] for key, v in self.table.items()]
         return {"table": table, "gate": self.gate.dump()}
 
     def load(self, data: Any) -> None:

@@ -1,0 +1,84 @@
+"""source_silent: a followed log that has said nothing for `after`, or vanished (wall clock)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sentinel.alerts import Alert, make_alert
+from sentinel.rules.incident import duration_text
+from sentinel.rules.settings import SourceSilentSettings
+
+
+@dataclass(slots=True)
+class SourceLiveness:
+    """What the daemon knows of one source, by the wall clock."""
+
+    last_line: float  # when its last line arrived (or when following began)
+    missing_since: float | None = None  # when the file was found missing
+    alerted: bool = False
+
+
+class SilenceRule:
+    """Checks each source against the injected wall clock `now`.
+
+    One alert per silence: a source that speaks again re-arms it. State: one small record
+    per configured source (a closed set).
+    """
+
+    name = "source_silent"
+
+    def __init__(self, settings: SourceSilentSettings, *, server: str) -> None:
+        self.settings = settings
+        self.server = server
+        self.after = settings.after.total_seconds()
+        self.sources: dict[str, SourceLiveness] = {}
+
+    def heard(self, source: str, now: float) -> None:
+        state = self.sources.get(source)
+        if state is None:
+            self.sources[source] = SourceLiveness(now)
+            return
+        state.last_line = now
+        state.missing_since = None
+        state.alerted = False
+
+    def missing(self, source: str, now: float) -> None:
+        state = self.sources.setdefault(source, SourceLiveness(now))
+        if state.missing_since is None:
+            state.missing_since = now
+
+    def check(self, now: float, tz: object = None) -> list[Alert]:
+        alerts = []
+        for source, state in self.sources.items():
+            silent_for = now - state.last_line
+            vanished = state.missing_since is not None and now - state.missing_since >= min(
+                self.after, 60.0
+            )
+            if state.alerted or not (vanished or silent_for >= self.after):
+                continue
+            state.alerted = True
+            alerts.append(self._alert(source, state, now, vanished=vanished))
+        return alerts
+
+    def _alert(self, source: str, state: SourceLiveness, now: float, *, vanished: bool) -> Alert:
+        since = datetime.fromtimestamp(state.last_line).astimezone()
+        if vanished:
+            summary = (
+                f"log of source {source} has vanished; nothing read since {since:%Y-%m-%d %H:%M}"
+            )
+        else:
+            summary = (
+                f"source {source} has logged nothing for {duration_text(now - state.last_line)}"
+            )
+        return make_alert(
+            rule=self.name,
+            severity=self.settings.severity,
+            server=self.server,
+            subject=source,
+            summary=summary,
+            first_seen=since,
+            last_seen=datetime.fromtimestamp(now).astimezone(),
+            source=source,
+            details={"vanished": vanished},
+        )
