@@ -1,0 +1,111 @@
+"""The pipeline: session join, one transfer seen through two logs, counters, expiry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sentinel.config.model import Config
+from sentinel.events import Direction, Event, Kind
+from sentinel.pipeline import Pipeline
+
+T0 = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
+
+
+def config() -> Config:
+    return Config(server_name="ftp-test", timezone=UTC)
+
+
+def at(second: float, kind: Kind, source: str = "vsftpd", **fields: object) -> Event:
+    return Event(ts=T0 + timedelta(seconds=second), kind=kind, source=source, **fields)  # type: ignore[arg-type]
+
+
+def download(second: float, source: str, n: int, **fields: object) -> Event:
+    return at(
+        second,
+        Kind.TRANSFER,
+        source,
+        path=f"/out/{n}.csv",
+        nbytes=100,
+        direction=Direction.DOWNLOAD,
+        **fields,
+    )
+
+
+def test_sftp_transfers_take_user_and_address_from_their_session() -> None:
+    pipeline = Pipeline(config())
+    stats = pipeline.stats_for("openssh")
+    opened = at(0, Kind.SESSION_START, "openssh", user="labsync", ip="10.1.1.4", session="s1")
+    pipeline.process_event(opened, stats)
+    alerts = []
+    for n in range(101):
+        alerts += pipeline.process_event(download(1 + n * 0.1, "openssh", n, session="s1"), stats)
+    assert [a.rule for a in alerts] == ["bulk_download"]
+    assert alerts[0].user == "labsync"
+    assert alerts[0].ip == "10.1.1.4"
+    assert stats.transfers == {"download": 101}
+    assert stats.transfer_bytes == {"download": 10_100}
+
+
+def test_a_transfer_logged_twice_by_two_sources_counts_once() -> None:
+    pipeline = Pipeline(config())
+    log, xferlog = pipeline.stats_for("vsftpd"), pipeline.stats_for("xferlog")
+    alerts = []
+    for n in range(101):
+        fields = {"user": "labsync", "ip": "10.1.1.4"}
+        alerts += pipeline.process_event(download(n, "vsftpd", n, **fields), log)
+        alerts += pipeline.process_event(download(n + 1, "xferlog", n, **fields), xferlog)
+    assert len(alerts) == 1
+    assert alerts[0].count == 101
+    assert xferlog.duplicates == 101
+    assert log.transfers == {"download": 101}
+
+
+def test_the_same_file_fetched_twice_through_one_source_counts_twice() -> None:
+    pipeline = Pipeline(config())
+    stats = pipeline.stats_for("vsftpd")
+    for second in (0, 1):
+        pipeline.process_event(download(second, "vsftpd", 1, user="u", ip="10.0.0.1"), stats)
+    assert stats.transfers == {"download": 2}
+
+
+def test_login_counters_by_result_and_anonymity() -> None:
+    pipeline = Pipeline(config())
+    stats = pipeline.stats_for("vsftpd")
+    events = [
+        at(0, Kind.LOGIN_SUCCESS, user="anonymous", ip="192.0.2.1", anonymous=True),
+        at(1, Kind.LOGIN_FAILURE, user="alice", ip="192.0.2.2"),
+        at(5, Kind.LOGIN_SUCCESS, user="alice", ip="192.0.2.2"),
+    ]
+    rules = [a.rule for e in events for a in pipeline.process_event(e, stats)]
+    assert rules == ["anonymous_access"]
+    assert stats.logins == {
+        ("success", "true"): 1,
+        ("failure", "false"): 1,
+        ("success", "false"): 1,
+    }
+    assert stats.last_event == (T0 + timedelta(seconds=5)).timestamp()
+    assert pipeline.alert_counts == {("anonymous_access", "critical"): 1}
+
+
+def test_windows_expire_on_event_time() -> None:
+    pipeline = Pipeline(config())
+    stats = pipeline.stats_for("vsftpd")
+    for n in range(5):
+        pipeline.process_event(at(n, Kind.LOGIN_FAILURE, user="a", ip="192.0.2.9"), stats)
+    brute = next(r for r in pipeline.rules if r.name == "brute_force")
+    assert len(brute.table) == 1  # type: ignore[attr-defined]
+    pipeline.process_event(at(7200, Kind.CONNECT, ip="192.0.2.1"), stats)
+    assert len(brute.table) == 0  # type: ignore[attr-defined]
+
+
+def test_rule_state_round_trip() -> None:
+    first = Pipeline(config())
+    stats = first.stats_for("vsftpd")
+    for n in range(9):
+        first.process_event(at(n, Kind.LOGIN_FAILURE, user="a", ip="192.0.2.9"), stats)
+    second = Pipeline(config())
+    second.load_state(first.dump_state())
+    tenth = at(10, Kind.LOGIN_FAILURE, user="a", ip="192.0.2.9")
+    assert [a.rule for a in second.process_event(tenth, second.stats_for("vsftpd"))] == [
+        "brute_force"
+    ]
