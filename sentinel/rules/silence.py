@@ -34,21 +34,20 @@ class SilenceRule:
         self.after = settings.after.total_seconds()
         self.sources: dict[str, SourceLiveness] = {}
 
-    def heard(self, source: str, now: float) -> None:
+    def update(self, source: str, *, last_line: float, missing: bool, now: float) -> None:
+        """What the daemon saw of `source`: when its last line came, whether it is gone."""
         state = self.sources.get(source)
         if state is None:
-            self.sources[source] = SourceLiveness(now)
-            return
-        state.last_line = now
-        state.missing_since = None
-        state.alerted = False
-
-    def missing(self, source: str, now: float) -> None:
-        state = self.sources.setdefault(source, SourceLiveness(now))
-        if state.missing_since is None:
+            state = self.sources[source] = SourceLiveness(last_line or now)
+        if last_line > state.last_line:
+            state.last_line = last_line
+            state.alerted = False
+        if not missing:
+            state.missing_since = None
+        elif state.missing_since is None:
             state.missing_since = now
 
-    def check(self, now: float, tz: object = None) -> list[Alert]:
+    def check(self, now: float) -> list[Alert]:
         alerts = []
         for source, state in self.sources.items():
             silent_for = now - state.last_line

@@ -1,0 +1,26 @@
+"""`sentinel run`: the daemon in the foreground (systemd Type=notify)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from sentinel.config import load_or_exit, resolve_config_path
+from sentinel.logsetup import setup_logging
+
+
+def main(args: argparse.Namespace) -> int:
+    setup_logging(args.log_format, args.log_level)
+    config = load_or_exit(args, required=True)
+    from sentinel.daemon import Daemon
+    from sentinel.sinks.store import StoreError
+
+    try:
+        daemon = Daemon(config, config_path=resolve_config_path(args.config, required=True))
+        daemon.install_signal_handlers()
+        return daemon.run()
+    except StoreError as error:
+        logging.getLogger("sentinel").error("cannot start: %s", error)
+        print(f"sentinel: error: {error}", file=sys.stderr)
+        return 1

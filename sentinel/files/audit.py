@@ -1,0 +1,215 @@
+"""One audit of one supervised directory: walk, inspect, alerts, actions, metric values."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sentinel.alerts import Alert
+from sentinel.config.model import DirectoryConfig
+from sentinel.files import findings, stale
+from sentinel.files.actions import SETTLE_SECONDS, ActionRecord, act, settled
+from sentinel.files.inspect import Inspection, InspectionCache, cache_key, inspect_fd
+from sentinel.files.safeopen import Refused, open_fact, parent_dir
+from sentinel.files.scan import FileFact, Filters, WalkStats, fact_from_stat, walk
+from sentinel.rules.settings import (
+    ExposedFileSettings,
+    StaleFileSettings,
+    UnencryptedPersonalDataSettings,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryFigures:
+    """Values for the gauges sentinel_stale_files, _oldest_file_age_seconds, ..._personal_data."""
+
+    stale_files: int = 0
+    oldest_file_age_seconds: float = 0.0
+    personal_data_files: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryReport:
+    """Everything one scan of one directory found. `directory` is the configured path."""
+
+    directory: str
+    alerts: tuple[Alert, ...]
+    figures: DirectoryFigures
+    actions: tuple[ActionRecord, ...] = ()
+    files: int = 0
+    inspected: int = 0
+    deferred: int = 0  # changed too recently to be read: looked at on the next scan
+    encrypted: int = 0
+    walk: WalkStats = field(default_factory=WalkStats)
+    facts: tuple[FileFact, ...] = ()  # only when asked (for downloaded_still_present)
+
+
+def _settings(rules: Mapping[str, Any], name: str, default: type) -> Any:
+    return rules.get(name) or default()
+
+
+class DirectoryAuditor:
+    """Audits configured directories. State: the inspection cache (bounded LRU) only."""
+
+    def __init__(
+        self,
+        server: str,
+        rules: Mapping[str, Any],
+        cache: InspectionCache | None = None,
+        settle: float = SETTLE_SECONDS,
+    ) -> None:
+        self.server = server
+        self.stale_settings: StaleFileSettings = _settings(rules, "stale_file", StaleFileSettings)
+        self.personal: UnencryptedPersonalDataSettings = _settings(
+            rules, "unencrypted_personal_data", UnencryptedPersonalDataSettings
+        )
+        self.exposed: ExposedFileSettings = _settings(rules, "exposed_file", ExposedFileSettings)
+        self.cache = cache if cache is not None else InspectionCache()
+        self.settle = settle
+
+    def audit(
+        self,
+        directory: DirectoryConfig,
+        now: datetime,
+        *,
+        dry_run: bool = False,
+        keep_facts: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> DirectoryReport:
+        """A full scan: one stale_file alert at most, per-file findings, actions."""
+        stats = WalkStats()
+        facts = []
+        for fact in walk(directory.path, Filters(directory.include, directory.exclude), stats):
+            facts.append(fact)
+            if progress is not None and not len(facts) % 1000:
+                progress(len(facts))
+        scope = findings.Scope(self.server, directory, now)
+        alerts: list[Alert] = []
+        old = stale.stale_files(facts, directory, now.timestamp())
+        stale_alert = stale.stale_alert(self.server, directory, old, now, self.stale_settings)
+        alerts.extend([stale_alert] if stale_alert else [])
+        zone = findings.writable_zone_alert(scope, self._writable(directory, stats), self.exposed)
+        alerts.extend([zone] if zone else [])
+        report = self._files(scope, facts, {f.rel for f in old}, dry_run)
+        oldest = min((stale.age_timestamp(f, directory.age_by) for f in facts), default=None)
+        figures = DirectoryFigures(
+            stale_files=len(old),
+            oldest_file_age_seconds=max(now.timestamp() - oldest, 0.0) if oldest else 0.0,
+            personal_data_files=report.personal,
+        )
+        return DirectoryReport(
+            directory=str(directory.path),
+            alerts=tuple(alerts + report.alerts),
+            figures=figures,
+            actions=tuple(report.actions),
+            files=len(facts),
+            inspected=report.inspected,
+            deferred=report.deferred,
+            encrypted=report.encrypted,
+            walk=stats,
+            facts=tuple(facts) if keep_facts else (),
+        )
+
+    def audit_paths(
+        self,
+        directory: DirectoryConfig,
+        rels: Iterable[str],
+        now: datetime,
+        *,
+        dry_run: bool = False,
+    ) -> DirectoryReport:
+        """New or changed files reported by the watcher: per-file findings and actions only."""
+        facts = [f for f in (self._lstat(directory, rel) for rel in rels) if f is not None]
+        filters = Filters(directory.include, directory.exclude)
+        facts = [f for f in facts if filters.wants_file(f.rel, f.name)]
+        report = self._files(findings.Scope(self.server, directory, now), facts, set(), dry_run)
+        return DirectoryReport(
+            directory=str(directory.path),
+            alerts=tuple(report.alerts),
+            figures=DirectoryFigures(personal_data_files=report.personal),
+            actions=tuple(report.actions),
+            files=len(facts),
+            inspected=report.inspected,
+            deferred=report.deferred,
+            encrypted=report.encrypted,
+        )
+
+    @staticmethod
+    def _lstat(directory: DirectoryConfig, rel: str) -> FileFact | None:
+        try:
+            with parent_dir(directory.path, rel) as (fd, name):
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except OSError:
+            return None
+        reachable = False  # unknown without the parents' modes; the full scan judges it
+        return fact_from_stat(rel, st, reachable) if stat.S_ISREG(st.st_mode) else None
+
+    @staticmethod
+    def _writable(directory: DirectoryConfig, stats: WalkStats) -> list[str]:
+        try:
+            root_writable = bool(directory.path.stat().st_mode & 0o002)
+        except OSError:
+            root_writable = False
+        return ([""] if root_writable else []) + stats.world_writable_dirs
+
+    def inspect(self, directory: DirectoryConfig, fact: FileFact) -> Inspection | None:
+        """The cached or fresh inspection of one file; None when it cannot be opened safely."""
+        key = (fact.dev, fact.ino, fact.size, fact.mtime_ns)
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        try:
+            with open_fact(directory.path, fact) as fd:
+                found = inspect_fd(fd, directory.max_inspect_size)
+                key = cache_key(os.fstat(fd))
+        except (Refused, OSError):
+            return None
+        self.cache.put(key, found)
+        return found
+
+    def _files(
+        self, scope: findings.Scope, facts: list[FileFact], stale_rels: set[str], dry_run: bool
+    ) -> _FileResults:
+        directory, now = scope.directory, scope.now
+        out = _FileResults()
+        wants_inspect = directory.inspect or directory.anonymous
+        for fact in facts:
+            flagged = fact.rel in stale_rels
+            if wants_inspect and fact.size:
+                if not settled(fact, now.timestamp(), self.settle):
+                    out.deferred += 1
+                    continue
+                flagged = self._inspect_one(scope, fact, out) or flagged
+            if flagged:
+                record = act(directory, fact, now, dry_run=dry_run, settle=self.settle)
+                out.actions.extend([record] if record else [])
+        return out
+
+    def _inspect_one(self, scope: findings.Scope, fact: FileFact, out: _FileResults) -> bool:
+        found = self.inspect(scope.directory, fact)
+        if found is None:
+            return False
+        out.inspected += 1
+        out.encrypted += found.encrypted is not None
+        personal = findings.personal_data_alert(scope, fact, found, self.personal)
+        exposed = findings.exposed_alert(
+            scope, fact, found, self.exposed, self.personal.min_matches
+        )
+        out.alerts.extend(a for a in (personal, exposed) if a is not None)
+        has_data = findings.holds_personal_data(found, self.personal.min_matches)
+        out.personal += has_data
+        return has_data
+
+
+@dataclass(slots=True)
+class _FileResults:
+    alerts: list[Alert] = field(default_factory=list)
+    actions: list[ActionRecord] = field(default_factory=list)
+    personal: int = 0
+    inspected: int = 0
+    deferred: int = 0
+    encrypted: int = 0

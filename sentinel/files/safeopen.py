@@ -1,0 +1,63 @@
+"""Opens files below a root one component at a time (openat + O_NOFOLLOW): no link is followed."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sentinel.files.scan import FileFact
+
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+
+
+class Refused(OSError):
+    """The path is not the file the walk saw: a link, a swapped entry, a file still changing."""
+
+
+def _components(rel: str) -> list[str]:
+    parts = rel.split("/")
+    if not rel or any(p in ("", ".", "..") for p in parts):
+        raise Refused(f"not a plain relative path: {rel!r}")
+    return parts
+
+
+@contextmanager
+def parent_dir(root: Path, rel: str) -> Iterator[tuple[int, str]]:
+    """The fd of `rel`'s directory, reached without following links, and its last name."""
+    parts = _components(rel)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            child = os.open(part, _DIR, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        yield fd, parts[-1]
+    finally:
+        os.close(fd)
+
+
+def same_file(st: os.stat_result, fact: FileFact) -> bool:
+    """Same inode, size and mtime as the walk saw: not replaced, not grown since."""
+    return (
+        stat.S_ISREG(st.st_mode)
+        and (st.st_dev, st.st_ino) == (fact.dev, fact.ino)
+        and st.st_size == fact.size
+        and st.st_mtime_ns == fact.mtime_ns
+    )
+
+
+@contextmanager
+def open_fact(root: Path, fact: FileFact) -> Iterator[int]:
+    """An fd on the very file `fact` describes, or `Refused`."""
+    with parent_dir(root, fact.rel) as (dir_fd, name):
+        fd = os.open(name, _FILE, dir_fd=dir_fd)
+    try:
+        if not same_file(os.fstat(fd), fact):
+            raise Refused(f"{fact.rel}: changed since the scan")
+        yield fd
+    finally:
+        os.close(fd)

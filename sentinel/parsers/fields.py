@@ -1,0 +1,42 @@
+"""Field readers shared by the parsers: client addresses, byte counts, anonymous names."""
+
+from __future__ import annotations
+
+import ipaddress
+
+CACHE_SIZE = 65_536  # distinct addresses remembered; cleared whole when full
+_seen: dict[str, str | None] = {}
+
+
+def _normalize(text: str) -> str | None:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def ip(text: str) -> str | None:
+    """The address in canonical form, or None when `text` is no IPv4 or IPv6 address."""
+    try:
+        return _seen[text]
+    except KeyError:
+        pass
+    value = _normalize(text) if 2 <= len(text) <= 45 else None
+    if len(_seen) >= CACHE_SIZE:
+        _seen.clear()
+    _seen[text] = value
+    return value
+
+
+ANONYMOUS_NAMES = frozenset({"ftp", "anonymous"})
+"""What vsftpd, ProFTPD and Pure-FTPd write as the user of an anonymous session."""
+
+
+def number(text: str) -> int | None:
+    """A decimal count as logged (ASCII digits only), or None."""
+    if text.isdigit() and text.isascii() and len(text) < 20:
+        return int(text)
+    return None

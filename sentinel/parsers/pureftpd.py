@@ -1,0 +1,80 @@
+"""Pure-FTPd's syslog messages: `(user@ip) [LEVEL] message`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind
+from sentinel.parsers import syslog
+from sentinel.parsers.context import ParseContext
+from sentinel.parsers.fields import ANONYMOUS_NAMES, ip, number
+
+_LOGGED_IN = " is now logged in"
+_AUTH_FAILED = "Authentication failed for user ["
+_TRANSFERS = ((" downloaded  (", Direction.DOWNLOAD), (" uploaded  (", Direction.UPLOAD))
+
+
+def parse(line: str, ctx: ParseContext) -> Event | None:
+    """`Nov 22 11:46:07 host pure-ftpd: (?@127.0.0.1) [INFO] New connection from 127.0.0.1`."""
+    header = syslog.split(line.rstrip("\r\n"), ctx)
+    if header is None or header[1] != "pure-ftpd":
+        return None
+    return message(header[0], header[2], header[3], ctx)
+
+
+def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Event | None:
+    """One Pure-FTPd message; the user is `?` until the login succeeded."""
+    close = text.find(") [")
+    at = text.rfind("@", 0, close)
+    level_end = text.find("] ", close + 3)
+    if not text.startswith("(") or at < 0 or level_end < 0:
+        return None
+    address = ip(text[at + 1 : close])
+    body = text[level_end + 2 :]
+    session = f"pure-ftpd:{pid}" if pid else None
+    if body.startswith("New connection from "):
+        return Event(ts, Kind.CONNECT, ctx.source, ip=address, session=session)
+    login = _login(body)
+    if login is not None:
+        kind, user = login
+        anonymous = user in ANONYMOUS_NAMES
+        user = ANONYMOUS_USER if anonymous else user
+        return Event(ts, kind, ctx.source, user, address, anonymous, session=session)
+    user = text[1:at]
+    anonymous = user in ANONYMOUS_NAMES
+    name = ANONYMOUS_USER if anonymous else None if user == "?" else user
+    if body == "Logout.":
+        return Event(ts, Kind.SESSION_END, ctx.source, name, address, anonymous, session=session)
+    found = _file(body)
+    if found is None:
+        return None
+    kind, path, nbytes, direction, action = found
+    return Event(
+        ts, kind, ctx.source, name, address, anonymous, path, nbytes, direction, session,
+        action=action,
+    )  # fmt: skip
+
+
+def _login(body: str) -> tuple[Kind, str] | None:
+    """`alice is now logged in`, `Anonymous user logged in`, `Authentication failed ...`."""
+    if body.endswith(_LOGGED_IN):
+        return Kind.LOGIN_SUCCESS, body[: -len(_LOGGED_IN)]
+    if body.startswith("Anonymous user logged in"):
+        return Kind.LOGIN_SUCCESS, ANONYMOUS_USER
+    if body.startswith(_AUTH_FAILED) and body.endswith("]"):
+        return Kind.LOGIN_FAILURE, body[len(_AUTH_FAILED) : -1]
+    return None
+
+
+def _file(body: str) -> tuple[Kind, str, int | None, Direction | None, str | None] | None:
+    """`/home/alice//f.txt downloaded  (1234 bytes, 567.89KB/sec)`, `uploaded`, `Deleted /f`."""
+    if body.startswith("Deleted "):
+        return Kind.FILE_OP, body[8:], None, None, "delete"
+    for marker, direction in _TRANSFERS:
+        split = body.rfind(marker)
+        if split > 0:
+            nbytes = number(body[split + len(marker) :].partition(" ")[0])
+            return (
+                None if nbytes is None else (Kind.TRANSFER, body[:split], nbytes, direction, None)
+            )
+    return None

@@ -1,0 +1,63 @@
+"""OpenSSH's sftp server (internal-sftp, sftp-server) at LogLevel INFO: sessions and files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sentinel.events import Direction, Event, Kind
+from sentinel.parsers.context import ParseContext
+from sentinel.parsers.fields import ip, number
+
+_OPENED = "session opened for local user "
+_CLOSED = "session closed for local user "
+_BYTES = '" bytes read '
+_FILE_OPS = (
+    ('remove name "', "delete"),
+    ('mkdir name "', "mkdir"),
+    ('rmdir name "', "rmdir"),
+    ('rename old "', "rename"),
+)
+
+
+def message(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> Event | None:
+    """One sftp message. Only the session lines name user and address; the rest, the pid."""
+    if text.startswith('close "'):
+        return _close(ts, session, text, ctx)
+    if text.startswith((_OPENED, _CLOSED)):
+        return _session(ts, session, text, ctx)
+    for prefix, action in _FILE_OPS:
+        if text.startswith(prefix):
+            # mkdir adds ` mode 0777` after the name
+            end = text.find('" new "') if action == "rename" else text.rfind('"')
+            if end > len(prefix):
+                path = text[len(prefix) : end]
+                source = ctx.source
+                return Event(ts, Kind.FILE_OP, source, path=path, session=session, action=action)
+            return None
+    return None
+
+
+def _close(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> Event | None:
+    """`close "/path" bytes read N written M`: a download if anything was read, else upload."""
+    split = text.rfind(_BYTES)
+    counts = text[split + len(_BYTES) :].split(" ")
+    if split < 0 or len(counts) != 3 or counts[1] != "written":
+        return None
+    read, written = number(counts[0]), number(counts[2])
+    if read is None or written is None or not (read or written):
+        return None
+    direction = Direction.DOWNLOAD if read else Direction.UPLOAD
+    return Event(
+        ts, Kind.TRANSFER, ctx.source, path=text[7:split], nbytes=read or written,
+        direction=direction, session=session,
+    )  # fmt: skip
+
+
+def _session(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> Event | None:
+    """`session opened for local user alice from [127.0.0.1]` (or `closed`)."""
+    split = text.rfind(" from [")
+    if split < 0 or not text.endswith("]"):
+        return None
+    kind = Kind.SESSION_START if text[8] == "o" else Kind.SESSION_END
+    user = text[len(_OPENED) : split]
+    return Event(ts, kind, ctx.source, user, ip(text[split + 7 : -1]), session=session)

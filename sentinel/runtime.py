@@ -1,0 +1,176 @@
+"""The daemon's parts, built from one configuration: store, pipeline, sources, sinks.
+
+`Runtime` owns every thread the daemon starts (metrics endpoint, delivery worker, file
+wake-ups, journal readers) and stops them all in `stop`, in reverse order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sentinel.alerts import Alert
+from sentinel.config.model import Config
+from sentinel.pipeline import Pipeline
+from sentinel.rules.silence import SilenceRule
+from sentinel.sinks.http import MetricsServer
+from sentinel.sinks.metrics import DaemonStats, SentinelCollector, build_registry
+from sentinel.sinks.outbox import Deliverer
+from sentinel.sinks.store import Store, StoreError
+from sentinel.sources.readers import build_runners
+from sentinel.sources.runner import SourceSet
+
+log = logging.getLogger("sentinel")
+SNAPSHOT_EVERY = 5.0  # seconds between two saves of the rules' windows
+
+
+@dataclass
+class Replayed:
+    """Alerts already recorded before a restart: re-reading since the snapshot must not
+    raise them again. Keyed by (fingerprint, first_seen)."""
+
+    keys: set[tuple[str, str]] = field(default_factory=set)
+
+    def fresh(self, alerts: list[Alert]) -> list[Alert]:
+        if not self.keys:
+            return alerts
+        return [a for a in alerts if (a.fingerprint, a.first_seen.isoformat()) not in self.keys]
+
+
+class Runtime:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        wake: threading.Event,
+        clock: Callable[[], float],
+        previous: Runtime | None = None,
+    ) -> None:
+        self.config = config
+        self.wake = wake
+        self.clock = clock
+        self.store = Store(config.state_dir, config.notify, clock=clock)
+        self.pipeline = Pipeline(config)
+        self.stats = DaemonStats()
+        if previous is not None:  # a reload: counters go on, as Prometheus expects
+            self.pipeline.stats = previous.pipeline.stats
+            self.pipeline.alert_counts = previous.pipeline.alert_counts
+            self.stats = previous.stats
+        self.silence = SilenceRule(config.rules["source_silent"], server=config.server_name)
+        self.replayed = Replayed()
+        positions = self._restore()
+        self.sources = SourceSet(
+            self.pipeline, build_runners(config, self.pipeline, positions, wake, clock), clock
+        )
+        self.deliverer = Deliverer(
+            config.state_dir, config.notify, clock=clock, on_result=self._count_delivery
+        )
+        self.stats.queue = lambda: self.deliverer.queue_size
+        self.stats.rule_evictions = lambda: {r.name: r.evictions for r in self.pipeline.rules}
+        collector = SentinelCollector(
+            lambda: self.pipeline.stats, lambda: self.pipeline.alert_counts, self.stats
+        )
+        self.metrics: MetricsServer | None = None
+        if config.metrics.listen not in ("", "off"):
+            self.metrics = MetricsServer(config.metrics, build_registry(collector))
+        self._last_snapshot = 0.0
+
+    def _restore(self) -> dict[str, Any]:
+        """Rule windows and the positions they were saved with; None entries start fresh."""
+        positions: dict[str, Any] = {}
+        for source in self.config.sources:
+            positions[source.name] = self.store.load_position(source.name)
+        blob = self.store.load_rule_state()
+        if blob is None:
+            return positions
+        try:
+            snapshot = json.loads(blob)
+            self.pipeline.load_state(snapshot["rules"])
+        except (ValueError, KeyError, TypeError) as error:
+            log.warning("rule state unreadable, starting with empty windows: %s", error)
+            return positions
+        # Resume from the snapshot's positions: the lines read after it are read again to
+        # rebuild the windows, and the alerts they raise again are known already.
+        saved_at = float(snapshot.get("saved_at", 0.0))
+        horizon = datetime.fromtimestamp(saved_at) - timedelta(hours=1)
+        for record in self.store.list_alerts(since=horizon.astimezone()):
+            self.replayed.keys.add((record["fingerprint"], record["first_seen"]))
+        for name, position in snapshot.get("positions", {}).items():
+            if name in positions and position is not None:
+                positions[name] = position
+        return positions
+
+    def start(self) -> None:
+        if self.metrics is not None:
+            self.metrics.start()
+        self.deliverer.start()
+        self.sources.start()
+
+    def stop(self) -> None:
+        self.sources.stop()
+        self.snapshot(force=True)
+        self.deliverer.stop()
+        if self.metrics is not None:
+            self.metrics.stop()
+        self.store.close()
+
+    def commit(self, positions: dict[str, Any], alerts: list[Alert]) -> None:
+        alerts = self.replayed.fresh(alerts)
+        try:
+            queued = self.store.commit_batch(positions, alerts)
+        except StoreError as error:
+            self.stats.store_errors += 1
+            log.error("state store: %s", error)
+            queued = 0
+        for alert in alerts:
+            log.warning("alert %s %s: %s", alert.severity.label, alert.rule, alert.summary)
+        if queued:
+            self.deliverer.kick()
+
+    def _count_delivery(self, result: str) -> None:
+        """Called from the delivery worker's thread, the only writer of these counters."""
+        if result == "given_up":
+            self.stats.notifications_given_up += 1
+        else:
+            self.stats.notifications[result] = self.stats.notifications.get(result, 0) + 1
+
+    def snapshot(self, *, force: bool = False) -> None:
+        now = self.clock()
+        if not force and now - self._last_snapshot < SNAPSHOT_EVERY:
+            return
+        self._last_snapshot = now
+        blob = json.dumps(
+            {
+                "saved_at": now,
+                "rules": self.pipeline.dump_state(),
+                "positions": self.sources.positions(),
+            },
+            separators=(",", ":"),
+        ).encode()
+        try:
+            self.store.save_rule_state(blob)
+        except StoreError as error:
+            self.stats.store_errors += 1
+            log.error("state store: %s", error)
+
+    def check_silence(self) -> None:
+        now = self.clock()
+        for runner in self.sources.runners:
+            self.silence.update(
+                runner.name,
+                last_line=runner.last_line_wall,
+                missing=runner.reader.missing,
+                now=now,
+            )
+        alerts = self.silence.check(now)
+        if alerts:
+            self.commit({}, alerts)
+
+    def status(self) -> str:
+        sources = len(self.sources.runners)
+        return f"following {sources} source(s), {self.deliverer.queue_size} notification(s) queued"

@@ -1,0 +1,156 @@
+"""The delivery worker: sends what the state store's outbox holds, retrying with backoff.
+
+The outbox lives in the store, so undelivered notifications survive a restart. The
+worker has its own Store (its own SQLite connection: sqlite3 objects stay in the thread
+that made them) and one lifecycle: start(), stop(timeout) sets the stop event and joins.
+Counters (`sent`, `failed`, `given_up`, `queue_size`) are plain ints for the metrics
+collector; `on_result("sent" | "failed" | "given_up")` is called once per outcome too.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sentinel.config.model import NotifyConfig, NotifyTarget
+from sentinel.sinks.notify import Dispatcher, Sender, mask_url
+from sentinel.sinks.store import OutboxRow, Store, StoreError, target_key
+
+log = logging.getLogger("sentinel.notify")
+POLL = 1.0  # seconds between two looks at the outbox when nothing wakes the worker
+BATCH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential delays with jitter: base, 2*base, 4*base, ... up to cap."""
+
+    base: float = 2.0
+    cap: float = 300.0
+    jitter: float = 0.2  # +/- this fraction, so targets that failed together spread out
+
+    def delay(self, attempts: int) -> float:
+        raw = min(self.cap, self.base * 2.0 ** min(attempts, 30))
+        return min(self.cap, raw * random.uniform(1 - self.jitter, 1 + self.jitter))  # noqa: S311 (jitter, not a secret)
+
+
+class Deliverer:
+    """A thread that empties the outbox into the configured targets."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        notify: NotifyConfig,
+        *,
+        sender: Sender | None = None,
+        backoff: Backoff = Backoff(),
+        clock: Callable[[], float] = time.time,
+        on_result: Callable[[str], None] | None = None,
+        poll: float = POLL,
+    ) -> None:
+        self.state_dir = state_dir
+        self.notify = notify
+        self.sender = sender
+        self.backoff = backoff
+        self.clock = clock
+        self.on_result = on_result
+        self.poll = poll
+        self.sent = 0
+        self.failed = 0
+        self.given_up = 0
+        self.store_errors = 0
+        self.queue_size = 0
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="sentinel-deliverer")
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def kick(self) -> None:
+        """New rows were queued: look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    def reload(self, notify: NotifyConfig) -> None:
+        self.notify = notify  # read once per round by the worker: no lock needed
+
+    def _run(self) -> None:
+        sender = self.sender or Dispatcher()
+        store: Store | None = None
+        while not self._stop.is_set():
+            wait = self.poll
+            try:
+                if store is None:
+                    store = Store(self.state_dir, self.notify, clock=self.clock)
+                wait = self._round(store, sender)
+            except StoreError as error:
+                self.store_errors += 1
+                log.error("delivery paused: %s", error)
+            self._wake.wait(wait)
+            self._wake.clear()
+        if store is not None:
+            store.close()
+
+    def _round(self, store: Store, sender: Sender) -> float:
+        """Gives up the too old, sends what is due; returns how long to sleep."""
+        now = self.clock()
+        notify = self.notify
+        dropped = store.give_up(now - notify.give_up_after.total_seconds())
+        if dropped:
+            log.warning(
+                "gave up %d notification(s) undelivered after %s", dropped, notify.give_up_after
+            )
+            self._count("given_up", dropped)
+        targets = {target_key(t): t for t in notify.targets}
+        for row in store.due(now, BATCH):
+            if self._stop.is_set():
+                break
+            self._deliver(store, sender, targets.get(row.target), row)
+        self.queue_size = store.outbox_size()
+        due = store.next_due()
+        if due is None:
+            return self.poll
+        return max(0.0, min(self.poll, due - self.clock()))
+
+    def _deliver(
+        self, store: Store, sender: Sender, target: NotifyTarget | None, row: OutboxRow
+    ) -> None:
+        if target is None:
+            # the target left the configuration: nobody left to tell
+            store.ack(row.id)
+            self._count("given_up", 1)
+            return
+        try:
+            sender.send(target, row.record)
+        except Exception as error:  # a plugin's bug must not end the worker
+            delay = self.backoff.delay(row.attempts)
+            store.retry_later(row.id, self.clock() + delay)
+            log.warning(
+                "notification to %s failed (attempt %d, next in %.0f s): %s",
+                mask_url(target.url),
+                row.attempts + 1,
+                delay,
+                error,
+            )
+            self._count("failed", 1)
+            return
+        store.ack(row.id)
+        self._count("sent", 1)
+
+    def _count(self, result: str, n: int) -> None:
+        setattr(self, result, getattr(self, result) + n)
+        if self.on_result is not None:
+            for _ in range(n):
+                self.on_result(result)

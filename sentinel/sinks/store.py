@@ -1,0 +1,328 @@
+"""The state store: one SQLite file of positions, alert history, cooldowns, outbox, rule state.
+
+Why one file and one transaction: the daemon commits the positions of the lines it read
+together with the alerts those lines raised and the notifications they queue
+(`commit_batch`), so a crash between two batches neither loses an alert nor repeats one.
+
+Cooldown: for each (fingerprint, target), the event time and the wall-clock time of the
+last alert queued. A new alert with that fingerprint is not queued again for that target
+while EITHER is within `cooldown`: by event time, so that a backfill or a restart reading
+an old stretch of log does not re-send an incident it already sent; by wall clock, so that
+a backfill of hours of log that re-fires one incident every 20 minutes still pages once.
+Every alert is recorded in the history whatever the cooldown says.
+
+Targets are named in the store by a hash of their kind and URL (`target_key`), never by
+their URL, whose user info and path often hold secrets.
+
+Errors: every method raises `StoreError` (and only it) when SQLite or the file system
+fails: full disk, read-only directory, a database file deleted or corrupted under us.
+The daemon catches it, counts it (sentinel_state_store_errors_total) and carries on; a
+failed `commit_batch` changed nothing. A database file deleted while open is noticed at
+the next commit and recreated empty (its positions, cooldowns and outbox are gone).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sentinel.alerts import Alert
+from sentinel.config.model import NotifyConfig, NotifyTarget
+
+DB_NAME = "sentinel.db"
+HISTORY_MAX_ROWS = 100_000  # the oldest alerts beyond this are pruned (`prune_history`)
+BUSY_TIMEOUT_MS = 5_000  # the delivery worker and the daemon share the file
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS positions (
+    source TEXT PRIMARY KEY, position TEXT NOT NULL, updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY, recorded_at REAL NOT NULL, last_seen REAL NOT NULL,
+    fingerprint TEXT NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alerts_last_seen ON alerts (last_seen);
+CREATE TABLE IF NOT EXISTS cooldown (
+    fingerprint TEXT NOT NULL, target TEXT NOT NULL, event_time REAL NOT NULL,
+    queued_at REAL NOT NULL, PRIMARY KEY (fingerprint, target)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY, target TEXT NOT NULL, record TEXT NOT NULL,
+    created_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at);
+CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+"""
+
+
+class StoreError(Exception):
+    """The state store could not read or write; the operation changed nothing."""
+
+
+def target_key(target: NotifyTarget) -> str:
+    """A stable name for a target that reveals nothing of its URL."""
+    return hashlib.sha256(f"{target.kind}\x00{target.url}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    target: str  # target_key()
+    record: dict[str, Any]
+    created_at: float
+    attempts: int
+
+
+def _encode_position(position: object) -> str:
+    if dataclasses.is_dataclass(position) and not isinstance(position, type):
+        position = dataclasses.asdict(position)
+    return json.dumps(position, default=_bytes_to_json, sort_keys=True)
+
+
+def _bytes_to_json(value: object) -> object:
+    if isinstance(value, bytes):
+        return {"__bytes__": value.hex()}
+    raise TypeError(f"position field of type {type(value).__name__} is not storable")
+
+
+def _json_to_bytes(obj: dict[str, Any]) -> object:
+    if set(obj) == {"__bytes__"}:
+        return bytes.fromhex(obj["__bytes__"])
+    return obj
+
+
+def _secure_file(path: Path) -> None:
+    with suppress(FileNotFoundError):
+        path.chmod(0o600)
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    if db.in_transaction:
+        with suppress(sqlite3.Error):  # the error that brought us here is worth reporting
+            db.execute("ROLLBACK")
+
+
+class Store:
+    """One connection to the state store; use one Store per thread (sqlite3 objects are)."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        notify: NotifyConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = state_dir / DB_NAME
+        self.notify = notify or NotifyConfig()  # replaced on reload: routing and cooldown
+        self.clock = clock
+        self._db: sqlite3.Connection | None = None
+        self._inode: tuple[int, int] | None = None
+        try:
+            self._open(state_dir)
+        except (sqlite3.Error, OSError) as error:
+            self.close()
+            raise StoreError(f"cannot open the state store {self.path}: {error}") from error
+
+    def _open(self, state_dir: Path) -> None:
+        old_umask = os.umask(0o077)  # the -wal and -shm files are born 0600 too
+        try:
+            state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            self._db = db
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.executescript(SCHEMA)
+        finally:
+            os.umask(old_umask)
+        for suffix in ("", "-wal", "-shm"):
+            _secure_file(self.path.with_name(DB_NAME + suffix))
+        st = self.path.stat()
+        self._inode = (st.st_dev, st.st_ino)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._connection()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+            db.execute("COMMIT")
+        except BaseException as error:
+            _rollback(db)
+            if isinstance(error, sqlite3.Error | OSError):
+                raise StoreError(f"state store {self.path}: {error}") from error
+            raise
+
+    def _connection(self) -> sqlite3.Connection:
+        """The open connection, reopened on a fresh file if ours was deleted or replaced."""
+        try:
+            st = self.path.stat()
+            current: tuple[int, int] | None = (st.st_dev, st.st_ino)
+        except OSError:
+            current = None
+        if self._db is None or current != self._inode:
+            self.close()
+            try:
+                self._open(self.path.parent)
+            except (sqlite3.Error, OSError) as error:
+                self.close()
+                raise StoreError(f"cannot reopen the state store {self.path}: {error}") from error
+        assert self._db is not None
+        return self._db
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self._connection().execute(sql, params).fetchall()
+        except (sqlite3.Error, OSError) as error:
+            raise StoreError(f"state store {self.path}: {error}") from error
+
+    # -- positions and rule state -------------------------------------------------------
+
+    def save_position(self, source: str, position: object) -> None:
+        """Store a source's position: a JSON value or a dataclass of them (bytes allowed)."""
+        with self._transaction() as db:
+            self._put_position(db, source, position)
+
+    def _put_position(self, db: sqlite3.Connection, source: str, position: object) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
+            (source, _encode_position(position), self.clock()),
+        )
+
+    def load_position(self, source: str) -> Any:
+        """The saved position (a dataclass comes back as a dict), or None."""
+        rows = self._query("SELECT position FROM positions WHERE source = ?", (source,))
+        return json.loads(rows[0][0], object_hook=_json_to_bytes) if rows else None
+
+    def save_rule_state(self, blob: bytes) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO blobs VALUES ('rules', ?)", (blob,))
+
+    def load_rule_state(self) -> bytes | None:
+        rows = self._query("SELECT value FROM blobs WHERE name = 'rules'")
+        return bytes(rows[0][0]) if rows else None
+
+    # -- the batch commit -------------------------------------------------------------
+
+    def commit_batch(
+        self,
+        positions: Mapping[str, object],
+        alerts: Sequence[Alert],
+        rule_state: bytes | None = None,
+    ) -> int:
+        """Positions, alerts, their notifications and the rule state in one transaction.
+
+        Returns how many notifications were queued (wake the deliverer when > 0).
+        """
+        now = self.clock()
+        queued = 0
+        with self._transaction() as db:
+            for source, position in positions.items():
+                self._put_position(db, source, position)
+            for alert in alerts:
+                record = alert.to_json()
+                db.execute(
+                    "INSERT INTO alerts (recorded_at, last_seen, fingerprint, record)"
+                    " VALUES (?, ?, ?, ?)",
+                    (now, alert.last_seen.timestamp(), alert.fingerprint, record),
+                )
+                queued += self._route(db, alert, record, now)
+            if rule_state is not None:
+                db.execute("INSERT OR REPLACE INTO blobs VALUES ('rules', ?)", (rule_state,))
+        return queued
+
+    def _route(self, db: sqlite3.Connection, alert: Alert, record: str, now: float) -> int:
+        cooldown = self.notify.cooldown.total_seconds()
+        event_time = alert.last_seen.timestamp()
+        queued = 0
+        for target in self.notify.targets:
+            if alert.severity < target.min_severity:
+                continue
+            key = target_key(target)
+            last = db.execute(
+                "SELECT event_time, queued_at FROM cooldown WHERE fingerprint = ? AND target = ?",
+                (alert.fingerprint, key),
+            ).fetchone()
+            if last is not None and (
+                abs(event_time - last[0]) < cooldown or now - last[1] < cooldown
+            ):
+                continue
+            db.execute(
+                "INSERT OR REPLACE INTO cooldown VALUES (?, ?, ?, ?)",
+                (alert.fingerprint, key, event_time, now),
+            )
+            db.execute(
+                "INSERT INTO outbox (target, record, created_at, next_attempt_at)"
+                " VALUES (?, ?, ?, ?)",
+                (key, record, now, now),
+            )
+            queued += 1
+        return queued
+
+    # -- history ------------------------------------------------------------------------
+
+    def list_alerts(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Recorded alerts whose last_seen (event time) is at or after `since`, oldest first."""
+        start = since.timestamp() if since is not None else float("-inf")
+        rows = self._query(
+            "SELECT record FROM alerts WHERE last_seen >= ? ORDER BY last_seen, id", (start,)
+        )
+        return [json.loads(row[0]) for row in rows]
+
+    def prune_history(self, max_rows: int = HISTORY_MAX_ROWS) -> int:
+        """Drops the oldest recorded alerts beyond `max_rows` and stale cooldowns."""
+        horizon = self.clock() - 2 * self.notify.cooldown.total_seconds()
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM alerts WHERE id <= (SELECT max(id) FROM alerts) - ?", (max_rows,)
+            )
+            db.execute("DELETE FROM cooldown WHERE queued_at < ?", (horizon,))
+            return int(cursor.rowcount)
+
+    # -- outbox -------------------------------------------------------------------------
+
+    def outbox_size(self) -> int:
+        return int(self._query("SELECT count(*) FROM outbox")[0][0])
+
+    def due(self, now: float, limit: int = 50) -> list[OutboxRow]:
+        """Notifications whose next attempt is due, the oldest due first."""
+        rows = self._query(
+            "SELECT id, target, record, created_at, attempts FROM outbox"
+            " WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+            (now, limit),
+        )
+        return [OutboxRow(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in rows]
+
+    def next_due(self) -> float | None:
+        """When the earliest queued notification is due, or None when the outbox is empty."""
+        value = self._query("SELECT min(next_attempt_at) FROM outbox")[0][0]
+        return float(value) if value is not None else None
+
+    def ack(self, row_id: int) -> None:
+        """Delivered (or dropped): the row leaves the outbox."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
+
+    def retry_later(self, row_id: int, next_attempt_at: float) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+                (next_attempt_at, row_id),
+            )
+
+    def give_up(self, created_before: float) -> int:
+        """Drops undelivered notifications queued before `created_before`; returns how many."""
+        with self._transaction() as db:
+            cursor = db.execute("DELETE FROM outbox WHERE created_at < ?", (created_before,))
+            return int(cursor.rowcount)

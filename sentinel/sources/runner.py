@@ -1,0 +1,131 @@
+"""Feeds each configured source's new lines through the pipeline, in bounded batches."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any, Protocol
+
+from sentinel.alerts import Alert
+from sentinel.config.model import Config, SourceConfig
+from sentinel.parsers import PARSERS, detect_format
+from sentinel.parsers.context import ParseContext, Parser
+from sentinel.pipeline import Pipeline
+from sentinel.sources.logfile import head_lines
+from sentinel.stats import SourceStats
+
+log = logging.getLogger("sentinel.sources")
+BATCH_BYTES = 1 << 20
+
+
+class LineReader(Protocol):
+    """A followed file or journal: new complete lines and the position after them."""
+
+    def read(self) -> tuple[list[bytes], Any, bool]:
+        """(lines, position after them, more pending)."""
+        ...
+
+    @property
+    def missing(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+Commit = Callable[[dict[str, Any], list[Alert]], None]
+
+
+@dataclass
+class SourceRunner:
+    """One source: its reader, its parser (found from the first lines for `auto`), counters."""
+
+    config: SourceConfig
+    reader: LineReader
+    tz: tzinfo
+    stats: SourceStats
+    parse: Parser | None = None
+    last_line_wall: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def resolve_parser(self) -> Parser | None:
+        if self.parse is not None:
+            return self.parse
+        fmt = self.config.format
+        if fmt == "auto":
+            path = self.config.path
+            if path is None:
+                fmt = "openssh"  # a journal is syslog
+            else:
+                try:
+                    fmt = detect_format(head_lines(path)) or ""
+                except OSError:
+                    fmt = ""
+                if not fmt:
+                    return None  # empty or unknown yet: try again with more lines
+        self.parse = PARSERS[fmt]
+        return self.parse
+
+
+class SourceSet:
+    """All runners; `drain` reads what is available and commits it with its alerts."""
+
+    def __init__(self, pipeline: Pipeline, runners: list[SourceRunner], clock: Callable[[], float]):
+        self.pipeline = pipeline
+        self.runners = runners
+        self.clock = clock
+
+    def drain(self, commit: Commit) -> bool:
+        positions: dict[str, Any] = {}
+        alerts: list[Alert] = []
+        more = False
+        now = self.clock()
+        for runner in self.runners:
+            parse = runner.resolve_parser()
+            if parse is None:
+                continue
+            lines, position, pending = runner.reader.read()
+            more = more or pending
+            if position is None:
+                continue
+            positions[runner.name] = position
+            if not lines:
+                continue
+            runner.last_line_wall = now
+            ctx = ParseContext(runner.name, runner.tz, datetime.fromtimestamp(now, runner.tz))
+            process = self.pipeline.process_raw
+            stats = runner.stats
+            for raw in lines:
+                found = process(raw, parse, ctx, stats)
+                if found:
+                    alerts.extend(found)
+        if positions or alerts:
+            commit(positions, alerts)
+        return more
+
+    def close(self) -> None:
+        for runner in self.runners:
+            runner.reader.close()
+
+
+def source_tz(config: Config, source: SourceConfig) -> tzinfo:
+    return source.timezone or config.timezone
+
+
+def backfill_cutoff(config: Config, now: float) -> datetime:
+    return datetime.fromtimestamp(now, config.timezone) - timedelta(
+        seconds=config.backfill.total_seconds()
+    )
+
+
+def describe(source: SourceConfig) -> str:
+    where = str(source.path) if source.path is not None else f"journal {source.journal}"
+    return f"{source.name} ({source.format}, {where})"
+
+
+def exists(path: Path | None) -> bool:
+    return path is not None and path.exists()
