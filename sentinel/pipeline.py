@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,7 +16,8 @@ from sentinel.stats import SourceStats
 MAX_LINE = 64 * 1024  # longer lines are no server's log line: counted, never parsed
 EXPIRE_EVERY = 60.0  # seconds of event time between two expiries of the rules' windows
 SESSIONS_TRACKED = 65_536
-DUPLICATE_WINDOW = 2.0  # seconds: one transfer seen through two logs lies this close
+TRANSFER_PAIRING = 2.0  # seconds: vsftpd writes its log and xferlog lines within this
+FAILURE_PAIRING = 5.0  # seconds: pam_unix logs ~2 s before vsftpd (whole seconds both)
 
 
 class SessionJoin:
@@ -50,37 +50,53 @@ class SessionJoin:
             known = self._sessions.get(key)
         if known is None or (known[0] is None and known[1] is None):
             return event
-        return dataclasses.replace(event, user=event.user or known[0], ip=event.ip or known[1])
+        return event._replace(user=event.user or known[0], ip=event.ip or known[1])
 
 
 class CrossSourceDedup:
-    """Drops a transfer or login already seen through another source within 2 s.
+    """Pairs the two log lines two sources write for one act, and keeps only the first.
 
-    vsftpd with `dual_log_enable` writes each transfer to its log and to xferlog; a PAM
-    line and vsftpd's FAIL LOGIN describe one attempt. State: one entry per recent
-    signature, at most 65,536.
+    vsftpd with `dual_log_enable` writes each transfer to its log and to xferlog; pam_unix
+    writes a failure line to auth.log about 2 s before vsftpd's own FAIL LOGIN (and omits
+    `user=` for unknown accounts). One line of one source consumes at most one line of
+    another, so two real acts stay two. State: the unpaired lines of the last few seconds
+    per signature, at most 65,536 signatures.
     """
 
-    __slots__ = ("_seen",)
+    __slots__ = ("_unpaired",)
 
     def __init__(self) -> None:
-        self._seen: KeyTable[tuple[str, float]] = KeyTable(SESSIONS_TRACKED)
+        self._unpaired: KeyTable[list[tuple[float, str, bool]]] = KeyTable(SESSIONS_TRACKED)
 
     def is_duplicate(self, event: Event, t: float) -> bool:
-        if event.kind is Kind.TRANSFER:
-            signature: tuple[Any, ...] = (event.ip, event.path, event.nbytes, event.direction)
-        elif event.kind is Kind.LOGIN_FAILURE or event.kind is Kind.LOGIN_SUCCESS:
-            signature = (event.kind, event.ip, event.user)
+        kind = event.kind
+        mirror = False
+        if kind is Kind.TRANSFER:
+            signature: tuple[Any, ...] = (event.ip, event.path, event.nbytes or 0, event.direction)
+            window = TRANSFER_PAIRING
+        elif kind is Kind.LOGIN_FAILURE:
+            signature = (kind, event.ip)
+            mirror = event.detail == "pam"
+            window = FAILURE_PAIRING
         else:
             return False
-        previous = self._seen.get(signature)
-        if (
-            previous is not None
-            and previous[0] != event.source
-            and t - previous[1] <= DUPLICATE_WINDOW
-        ):
-            return True
-        self._seen.touch(signature, (event.source, t))
+        unpaired = self._unpaired.get(signature)
+        if unpaired is None:
+            unpaired = []
+        else:
+            unpaired[:] = [u for u in unpaired if abs(t - u[0]) <= window]
+        for index, (_, source, other_mirror) in enumerate(unpaired):
+            # a PAM line pairs with the daemon's own line, whatever the files are called;
+            # transfers pair across two different sources only
+            paired = (
+                other_mirror != mirror if kind is Kind.LOGIN_FAILURE else source != event.source
+            )
+            if paired:
+                del unpaired[index]
+                self._unpaired.touch(signature, unpaired)
+                return True
+        unpaired.append((t, event.source, mirror))
+        self._unpaired.touch(signature, unpaired)
         return False
 
 

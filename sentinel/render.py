@@ -10,10 +10,19 @@ from sentinel.textsafe import neutral
 HEADER = f"{'LAST SEEN':<25}  {'SEVERITY':<8}  {'RULE':<25}  SUMMARY"
 
 
+def _seconds(stamp: str) -> str:
+    """ISO 8601 without the fraction of a second, which a person does not need."""
+    head, dot, rest = stamp.partition(".")
+    if not dot:
+        return stamp
+    offset = rest.lstrip("0123456789")
+    return head + offset
+
+
 def alert_line(record: Mapping[str, Any]) -> str:
     """`last_seen  SEVERITY  rule  summary`, every field neutralised for a terminal."""
     return (
-        f"{neutral(str(record.get('last_seen', '')), 25):<25}  "
+        f"{neutral(_seconds(str(record.get('last_seen', ''))), 25):<25}  "
         f"{neutral(str(record.get('severity', '')).upper(), 8):<8}  "
         f"{neutral(str(record.get('rule', '')), 25):<25}  "
         f"{neutral(str(record.get('summary', '')), 400)}"

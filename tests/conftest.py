@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+pytest_plugins = ["tests.realservers.fixtures"]
+
 THREAD_GRACE = 5.0  # seconds a stopping thread may take to finish after the test
 
 

@@ -75,7 +75,8 @@ def test_valid_configuration_is_summarised_without_secrets(tmp_path: Path) -> No
         "mailto://ops:***@mail.example.org",
         "slack://***/***/***/",
         "alertmanager://am:***@127.0.0.1:9093",
-        "metrics: 127.0.0.1:9817 (TLS, basic auth, 1 user)",
+        "metrics: 127.0.0.1:9817 (TLS, not found: /etc/sentinel/tls.crt /etc/sentinel/tls.key,",
+        " basic auth, 1 user)",
         "configuration valid",
     ):
         assert expected in out, expected

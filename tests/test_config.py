@@ -618,14 +618,16 @@ def test_system_timezone_sources(tmp_path: Path) -> None:
         ("1h30m", 5400),
         ("2w", 1209600),
         ("0s", 0),
-        (" 5M ", 300),
+        (" 5m ", 300),
     ],
 )
 def test_durations(text: str, seconds: int) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
 
 
-@pytest.mark.parametrize("text", ["", "10", "ten", "1.5h", "-5m", "1 h", "5y", "h", "99999d"])
+@pytest.mark.parametrize(
+    "text", ["", "10", "ten", "1.5h", "-5m", "1 h", "5y", "h", "99999d", "5M", "1H"]
+)
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)

@@ -256,3 +256,13 @@ def test_alert_fields_are_neutralised() -> None:
     alerts = run(rule, failures(2, user="evil\x1b[31m\nuser"))
     assert "\n" not in str(alerts[0]["summary"])
     assert "\x1b" not in str(alerts[0]["user"])
+
+
+def test_events_slightly_out_of_order_keep_first_before_last() -> None:
+    events = failures(10)
+    events[3], events[7] = events[7], events[3]
+    alerts = run(BruteForceRule(BruteForceSettings(), server=SERVER), events)
+    assert len(alerts) == 1
+    assert alerts[0]["first_seen"] == T0.isoformat()
+    assert alerts[0]["last_seen"] == (T0 + timedelta(seconds=9)).isoformat()
+    assert "within 9 s" in str(alerts[0]["summary"])

@@ -191,3 +191,15 @@ def test_failures_after_opening_raise_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError):
         store.list_alerts()
     store.close()
+
+
+def test_root_leaves_no_root_owned_files_behind(tmp_path: Path) -> None:
+    assert os.geteuid() == 0, "this check runs as root, as `sentinel alerts` by an admin does"
+    Store(tmp_path).close()
+    for path in [tmp_path, *tmp_path.iterdir()]:
+        os.chown(path, 65534, 65534)  # the daemon's own user
+    store = Store(tmp_path)  # root opens it: SQLite makes new -wal and -shm files
+    store.commit_batch({"a": {"offset": 1}}, [])
+    owners = {p.name: (p.stat().st_uid, p.stat().st_gid) for p in tmp_path.iterdir()}
+    assert owners == dict.fromkeys([DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"], (65534, 65534))
+    store.close()

@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TextIO
 
 from sentinel.alerts import Alert, make_alert
 from sentinel.config import load_or_exit
 from sentinel.config.model import Config, NotifyTarget
-from sentinel.sinks.notify import DeliveryError, Dispatcher, Sender, mask_url
+from sentinel.sinks.alertmanager import AlertmanagerSender
+from sentinel.sinks.notify import AppriseSender, DeliveryError, Dispatcher, Sender, mask_url
 from sentinel.textsafe import neutral
 
+TEST_RESOLVE = timedelta(minutes=5)  # a test alert should not linger in Alertmanager
 
-def test_alert(config: Config, target: NotifyTarget, now: datetime) -> Alert:
+
+def make_test_alert(config: Config, target: NotifyTarget, now: datetime) -> Alert:
     """The test alert for a target, at the lowest severity that target accepts."""
     return make_alert(
         rule="test_alert",
@@ -34,7 +37,7 @@ def send_all(config: Config, sender: Sender, stream: TextIO) -> bool:
     now = datetime.fromtimestamp(time.time(), config.timezone)
     delivered = True
     for target in config.notify.targets:
-        record = test_alert(config, target, now).to_dict()
+        record = make_test_alert(config, target, now).to_dict()
         try:
             sender.send(target, record)
             result = "delivered"
@@ -54,4 +57,7 @@ def main(args: argparse.Namespace) -> int:
     if not config.notify.targets:
         print("sentinel: no notification target configured (notify.targets)", file=sys.stderr)
         return 1
-    return 0 if send_all(config, Dispatcher(), sys.stdout) else 1
+    sender = Dispatcher(
+        {"apprise": AppriseSender(), "alertmanager": AlertmanagerSender(TEST_RESOLVE)}
+    )
+    return 0 if send_all(config, sender, sys.stdout) else 1

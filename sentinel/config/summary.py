@@ -34,7 +34,7 @@ def describe(config: Config, exists: Exists = Path.exists) -> list[str]:
     checks = [f"{c.kind:<8} {c.path}{_missing(c.path, exists)}" for c in config.server_configs]
     lines += _section("server configs", checks)
     lines += _notify(config.notify)
-    lines.append(f"metrics: {_metrics(config.metrics)}")
+    lines.append(f"metrics: {_metrics(config.metrics, exists)}")
     return lines
 
 
@@ -117,10 +117,14 @@ def _notify(notify: NotifyConfig) -> list[str]:
     return [f"notify ({head}):"] + [f"  {target}" for target in targets]
 
 
-def _metrics(metrics: MetricsConfig) -> str:
+def _metrics(metrics: MetricsConfig, exists: Exists) -> str:
     if metrics.listen in ("", "off"):
         return "off"
-    extras = ["TLS"] if metrics.tls_cert else []
+    extras = []
+    if metrics.tls_cert and metrics.tls_key:
+        files = (metrics.tls_cert, metrics.tls_key)
+        absent = [str(path) for path in files if not exists(path)]
+        extras.append(f"TLS, not found: {' '.join(absent)}" if absent else "TLS")
     if metrics.basic_auth:
         count = len(metrics.basic_auth)
         extras.append(f"basic auth, {count} user{'s' if count > 1 else ''}")

@@ -1,7 +1,8 @@
 """Durations ("30s", "1h30m", "7d") and sizes ("500MB", "1GiB"): parsing and display.
 
 Durations need a unit on every number: a bare `10` could mean seconds or minutes, and a
-window off by a factor of 60 is a silent detection failure. Sizes may be a bare integer,
+window off by a factor of 60 is a silent detection failure. Units: s, m, h, d, w (lower
+case), combined largest first or not ("1h30m"). Sizes may be a bare integer,
 which is a count of bytes. Size units are case-insensitive: k, M, G, T are powers of
 1000, Ki, Mi, Gi, Ti powers of 1024; a trailing `B` is optional ("10M" is 10 MB).
 """
@@ -37,7 +38,7 @@ SIZE_HINT = "use 500MB, 64MiB or 1GiB"
 
 def parse_duration(text: str) -> timedelta:
     """'10m' -> 10 minutes. Raises ValueError with a hint on anything else."""
-    compact = text.strip().lower()
+    compact = text.strip()  # lower case only: "5M" might be read as five months
     if not _DURATION.fullmatch(compact):
         raise ValueError(f"invalid duration {text!r} ({DURATION_HINT})")
     seconds = sum(int(n) * DURATION_UNITS[u] for n, u in _DURATION_PART.findall(compact))

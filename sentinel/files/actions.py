@@ -54,8 +54,9 @@ class ActionRecord:
 
 
 def settled(fact: FileFact, now: float, settle: float = SETTLE_SECONDS) -> bool:
-    """Not modified (content or inode) within `settle` seconds: the upload is over."""
-    return now - max(fact.mtime, fact.ctime) >= settle
+    """Content not modified within `settle` seconds: the upload is over (ctime is not used:
+    a chmod or a move into the tree changes it without any write)."""
+    return now - fact.mtime >= settle
 
 
 def act(

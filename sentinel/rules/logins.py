@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Sequence
 from typing import Any
 
@@ -116,8 +117,8 @@ class BruteForceRule:
             return NO_ALERTS
         entry = self.table.get(ip) or ([], _Recent())
         times, users = entry
-        times.append(t)
-        oldest = t - self.window
+        insort(times, t)  # two logs read in turn are not quite in time order
+        oldest = times[-1] - self.window
         limit = self.settings.max_failures
         while times[0] < oldest or len(times) > limit:
             del times[0]
@@ -139,7 +140,7 @@ class BruteForceRule:
             subject=event.ip or "",
             summary=f"{len(times)} failed logins from {event.ip} within {span} ({target})",
             first_seen=moment(times[0], event.ts.tzinfo),
-            last_seen=event.ts,
+            last_seen=moment(times[-1], event.ts.tzinfo),
             source=event.source,
             user=names[0] if len(names) == 1 else None,
             ip=event.ip,
@@ -190,8 +191,8 @@ class PasswordSprayRule(_MemberRule):
         members = recent.members
         if len(members) < self.settings.max_users or not self.gate.opens(ip, t):
             return NO_ALERTS
-        first = next(iter(members.values()))
-        span = duration_text(t - first)
+        first, last = min(members.values()), max(members.values())
+        span = duration_text(last - first)
         return (
             make_alert(
                 rule=self.name,
@@ -200,7 +201,7 @@ class PasswordSprayRule(_MemberRule):
                 subject=ip,
                 summary=f"failed logins for {len(members)} different users from {ip} within {span}",
                 first_seen=moment(first, event.ts.tzinfo),
-                last_seen=event.ts,
+                last_seen=moment(last, event.ts.tzinfo),
                 source=event.source,
                 ip=ip,
                 count=len(members),
@@ -233,9 +234,9 @@ class SharedAccountRule(_MemberRule):
         members = recent.members
         if len(members) <= self.settings.max_ips or not self.gate.opens(user, t):
             return NO_ALERTS
-        first = next(iter(members.values()))
+        first, last = min(members.values()), max(members.values())
         ips = tuple(members)
-        span = duration_text(t - first)
+        span = duration_text(last - first)
         return (
             make_alert(
                 rule=self.name,
@@ -245,7 +246,7 @@ class SharedAccountRule(_MemberRule):
                 summary=f"{user} logged in from {len(ips)} addresses within {span}: "
                 + ", ".join(ips),
                 first_seen=moment(first, event.ts.tzinfo),
-                last_seen=event.ts,
+                last_seen=moment(last, event.ts.tzinfo),
                 source=event.source,
                 user=user,
                 ips=ips,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,10 +26,12 @@ class _Volume:
         self.total = 0
         self.peers: dict[str, None] = {}
 
-    def add(self, t: float, size: int, peer: str | None, oldest: float, keep: int) -> None:
-        self.times.append(t)
-        self.sizes.append(size)
+    def add(self, t: float, size: int, peer: str | None, window: float, keep: int) -> None:
+        at = bisect(self.times, t)  # two logs read in turn are not quite in time order
+        self.times.insert(at, t)
+        self.sizes.insert(at, size)
         self.total += size
+        oldest = self.times[-1] - window
         while self.times[0] < oldest or len(self.times) > keep:
             del self.times[0]
             self.total -= self.sizes.pop(0)
@@ -61,7 +64,7 @@ class BulkDownloadRule:
 
     def _update(self, key: tuple[str, str], t: float, size: int, peer: str | None) -> _Volume:
         volume = self.table.get(key) or _Volume()
-        volume.add(t, size, peer, t - self.window, self.settings.max_files + 1)
+        volume.add(t, size, peer, self.window, self.settings.max_files + 1)
         self.table.touch(key, volume)
         return volume
 
@@ -116,7 +119,7 @@ class BulkDownloadRule:
             subject=subject,
             summary=summary,
             first_seen=moment(volume.times[0], event.ts.tzinfo),
-            last_seen=event.ts,
+            last_seen=moment(volume.times[-1], event.ts.tzinfo),
             source=event.source,
             user=user,
             ip=ip,

@@ -3,8 +3,9 @@
 The outbox lives in the store, so undelivered notifications survive a restart. The
 worker has its own Store (its own SQLite connection: sqlite3 objects stay in the thread
 that made them) and one lifecycle: start(), stop(timeout) sets the stop event and joins.
-Counters (`sent`, `failed`, `given_up`, `queue_size`) are plain ints for the metrics
-collector; `on_result("sent" | "failed" | "given_up")` is called once per outcome too.
+It also trims the alert history once an hour (`Store.prune_history`). Counters (`sent`,
+`failed`, `given_up`, `queue_size`) are plain ints for the metrics collector;
+`on_result("sent" | "failed" | "given_up")` is called once per outcome too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sentinel.sinks.store import OutboxRow, Store, StoreError, target_key
 log = logging.getLogger("sentinel.notify")
 POLL = 1.0  # seconds between two looks at the outbox when nothing wakes the worker
 BATCH = 50
+PRUNE_EVERY = 3600.0  # seconds between two trims of the alert history and cooldowns
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +91,16 @@ class Deliverer:
     def _run(self) -> None:
         sender = self.sender or Dispatcher()
         store: Store | None = None
+        next_prune = 0.0
         while not self._stop.is_set():
             wait = self.poll
             try:
                 if store is None:
                     store = Store(self.state_dir, self.notify, clock=self.clock)
+                if time.monotonic() >= next_prune:
+                    store.notify = self.notify
+                    store.prune_history()
+                    next_prune = time.monotonic() + PRUNE_EVERY
                 wait = self._round(store, sender)
             except StoreError as error:
                 self.store_errors += 1

@@ -98,9 +98,13 @@ def _json_to_bytes(obj: dict[str, Any]) -> object:
     return obj
 
 
-def _secure_file(path: Path) -> None:
+def _secure_file(path: Path, uid: int, gid: int) -> None:
+    """0600, and owned like the database: root running `sentinel alerts` must not leave a
+    root-owned -shm file that the daemon's own user then cannot open."""
     with suppress(FileNotFoundError):
         path.chmod(0o600)
+        if os.geteuid() == 0 and path.stat().st_uid != uid:
+            os.chown(path, uid, gid)
 
 
 def _rollback(db: sqlite3.Connection) -> None:
@@ -141,9 +145,9 @@ class Store:
             db.executescript(SCHEMA)
         finally:
             os.umask(old_umask)
-        for suffix in ("", "-wal", "-shm"):
-            _secure_file(self.path.with_name(DB_NAME + suffix))
         st = self.path.stat()
+        for suffix in ("", "-wal", "-shm"):
+            _secure_file(self.path.with_name(DB_NAME + suffix), st.st_uid, st.st_gid)
         self._inode = (st.st_dev, st.st_ino)
 
     def close(self) -> None:

@@ -1,0 +1,158 @@
+"""`sentinel scan` end to end on a planted tree, through the real CLI and config loader."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from tests.test_files_inspect import make_iban, make_nir, spaced, wrong_key
+
+DAY = 86400
+
+
+def _age(path: Path, seconds: float) -> None:
+    stamp = time.time() - seconds
+    os.utime(path, (stamp, stamp))
+
+
+def plant(root: Path) -> tuple[Path, list[str]]:
+    """The tree of the acceptance check; returns its config and every planted identifier."""
+    rng = random.Random(2021)
+    out, public = root / "outgoing", root / "public"
+    out.mkdir()
+    public.mkdir(mode=0o755)
+    public.chmod(0o755)
+    planted: list[str] = []
+    (out / "old-report.txt").write_text("quarterly figures, nothing personal\n")
+    nirs = [make_nir(rng) for _ in range(20)] + [make_nir(rng, "2A"), make_nir(rng, "2B")]
+    planted += nirs
+    (out / "patients.csv").write_text(
+        "nom;nir\n" + "".join(f"Patient {i};{spaced(n)}\n" for i, n in enumerate(nirs))
+    )
+    ibans = [make_iban(rng) for _ in range(10)]
+    planted += ibans
+    (out / "ibans.txt").write_text("\n".join(ibans) + "\n")
+    decoys = [wrong_key(make_nir(rng)) for _ in range(30)]
+    (out / "decoys.csv").write_text("\n".join(decoys) + "\nFR7630006000011234567890188\n")
+    secret = [make_nir(rng) for _ in range(20)]
+    planted += secret
+    clear = root / "secret.csv"
+    clear.write_text("\n".join(secret) + "\n")
+    subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--yes",
+            "--homedir",
+            str(root),
+            "--symmetric",
+            "--passphrase",
+            "correct horse",
+            "-o",
+            str(out / "secret.csv.gpg"),
+            str(clear),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    clear.unlink()
+    (out / "passwd").symlink_to("/etc/passwd")
+    exported = [make_nir(rng) for _ in range(5)]
+    planted += exported
+    (public / "export.csv").write_text("\n".join(exported) + "\n")
+    (public / "export.csv").chmod(0o644)
+    for path in [*out.iterdir(), public / "export.csv"]:
+        if not path.is_symlink():
+            path.chmod(0o644 if path.parent == public else 0o640)
+            _age(path, 2 * 3600)
+    _age(out / "old-report.txt", 40 * DAY)
+    config = root / "sentinel.yaml"
+    config.write_text(
+        f"server_name: test-exchange\nstate_dir: {root / 'state'}\n"
+        f"directories:\n"
+        f"  - {{path: {out}, max_age: 7d, inspect: true}}\n"
+        f"  - {{path: {public}, anonymous: true}}\n"
+    )
+    return config, planted
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sentinel", "scan", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_scan_reports_exactly_the_planted_incidents(tmp_path: Path) -> None:
+    config, planted = plant(tmp_path)
+    result = _run("-c", str(config), "--json")
+    assert result.returncode == 0, result.stderr
+    alerts = [json.loads(line) for line in result.stdout.splitlines()]
+    found = Counter((a["rule"], Path(a["path"]).name) for a in alerts)
+    assert found == Counter(
+        {
+            ("stale_file", "outgoing"): 1,
+            ("unencrypted_personal_data", "patients.csv"): 1,
+            ("unencrypted_personal_data", "ibans.txt"): 1,
+            ("unencrypted_personal_data", "export.csv"): 1,
+            ("exposed_file", "export.csv"): 1,
+        }
+    )
+    by_rule = {(a["rule"], Path(a["path"]).name): a for a in alerts}
+    stale = by_rule["stale_file", "outgoing"]
+    assert stale["count"] == 1 and "old-report.txt" in stale["summary"]
+    assert by_rule["exposed_file", "export.csv"]["severity"] == "critical"
+    assert by_rule["unencrypted_personal_data", "patients.csv"]["details"]["counts"] == {"nir": 22}
+    everything = result.stdout + result.stderr
+    for identifier in planted:
+        assert identifier not in everything
+        assert spaced(identifier) not in everything
+    assert "secret.csv.gpg" not in everything and "decoys" not in everything
+    state = tmp_path / "state"
+    assert not state.exists() or not any(
+        identifier in p.read_bytes().decode(errors="replace")
+        for p in state.rglob("*")
+        if p.is_file()
+        for identifier in planted
+    )
+
+
+def test_human_output_and_dry_run_quarantine(tmp_path: Path) -> None:
+    config, _ = plant(tmp_path)
+    quarantine = tmp_path / "quarantine"
+    text = config.read_text().replace(
+        "inspect: true}", f"inspect: true, action: quarantine, quarantine_dir: {quarantine}}}"
+    )
+    config.write_text(text)
+    result = _run("-c", str(config), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("LAST SEEN")
+    assert "would quarantine" in result.stdout and "patients.csv" in result.stdout
+    assert (tmp_path / "outgoing" / "patients.csv").exists() and not quarantine.exists()
+    result = _run("-c", str(config), "--json")
+    moved = quarantine / "patients.csv"
+    assert moved.exists() and (moved.stat().st_mode & 0o777) == 0o600
+    assert (quarantine / "old-report.txt").exists()
+    assert not (tmp_path / "outgoing" / "patients.csv").exists()
+    assert Path("/etc/passwd").exists() and (tmp_path / "outgoing" / "passwd").is_symlink()
+
+
+def test_ad_hoc_directory_uses_defaults(tmp_path: Path) -> None:
+    plant(tmp_path)
+    result = _run("--json", str(tmp_path / "outgoing"))
+    assert result.returncode == 0, result.stderr
+    rules = sorted(json.loads(line)["rule"] for line in result.stdout.splitlines())
+    # 30 days by default: the 40-day-old report is stale; two clear-text files
+    assert rules == ["stale_file", "unencrypted_personal_data", "unencrypted_personal_data"]
+    missing = _run(str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "not a directory" in missing.stderr
