@@ -129,11 +129,19 @@ class Pipeline:
         self, raw: bytes, parse: Parser, ctx: ParseContext, stats: SourceStats
     ) -> Sequence[Alert]:
         """One line as read from a file (bytes, newline stripped or not)."""
+        event = self.parse_raw(raw, parse, ctx, stats)
+        if event is None:
+            return ()
+        return self.process_event(event, stats)
+
+    @staticmethod
+    def parse_raw(raw: bytes, parse: Parser, ctx: ParseContext, stats: SourceStats) -> Event | None:
+        """Decode, count and parse one line; the event, or None for a line without one."""
         stats.lines += 1
         if len(raw) > MAX_LINE:
             stats.oversized += 1
             stats.unparsed += 1
-            return ()
+            return None
         try:
             line = raw.decode()
         except UnicodeDecodeError:
@@ -144,8 +152,7 @@ class Pipeline:
         event = parse(line, ctx)
         if event is None:
             stats.unparsed += 1
-            return ()
-        return self.process_event(event, stats)
+        return event
 
     def process_event(self, event: Event, stats: SourceStats) -> Sequence[Alert]:
         t = event.ts.timestamp()

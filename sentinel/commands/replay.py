@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import heapq
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from sentinel.alerts import Alert
 from sentinel.config import Config, load_or_exit
+from sentinel.events import Event
 from sentinel.parsers import PARSERS, detect_format
 from sentinel.parsers.context import ParseContext
 from sentinel.pipeline import Pipeline
 from sentinel.progress import Progress
 from sentinel.render import AlertTable
 from sentinel.sources.logfile import head_lines, open_log, reference_time
+from sentinel.stats import SourceStats
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,19 +60,55 @@ def plan_inputs(config: Config, files: list[str], forced: str) -> list[ReplayInp
 
 
 def replay(pipeline: Pipeline, inputs: list[ReplayInput], emit: Callable[[Alert], None]) -> None:
+    """Files of one source in the order given; several sources merged by event time.
+
+    The daemon reads its sources side by side, so a replay of vsftpd.log with xferlog and
+    auth.log must interleave them the same way to raise the same alerts.
+    """
+    groups: dict[str, list[ReplayInput]] = {}
     for item in inputs:
+        groups.setdefault(item.context.source, []).append(item)
+    if len(groups) == 1:
+        for item in inputs:
+            _replay_file(pipeline, item, emit)
+        return
+    streams = [_events(pipeline, group) for group in groups.values()]
+    process = pipeline.process_event
+    for _, _, event, stats in heapq.merge(*streams, key=lambda e: (e[0], e[1])):
+        for alert in process(event, stats):
+            emit(alert)
+
+
+def _replay_file(pipeline: Pipeline, item: ReplayInput, emit: Callable[[Alert], None]) -> None:
+    parse = PARSERS[item.format]
+    stats = pipeline.stats_for(item.context.source)
+    process = pipeline.process_raw
+    ctx = item.context
+    progress = Progress(item.path.stat().st_size, label=item.path.name)
+    with open_log(item.path) as stream:
+        for number, raw in enumerate(stream):
+            for alert in process(raw, parse, ctx, stats):
+                emit(alert)
+            if not number & 0xFFFF:
+                progress.update(_consumed(stream))
+    progress.close()
+
+
+def _events(
+    pipeline: Pipeline, group: list[ReplayInput]
+) -> Iterator[tuple[float, int, Event, SourceStats]]:
+    """One source's events in file order, keyed by event time for the merge."""
+    parse_raw = pipeline.parse_raw
+    sequence = 0
+    for item in group:
         parse = PARSERS[item.format]
         stats = pipeline.stats_for(item.context.source)
-        process = pipeline.process_raw
-        ctx = item.context
-        progress = Progress(item.path.stat().st_size, label=item.path.name)
         with open_log(item.path) as stream:
-            for number, raw in enumerate(stream):
-                for alert in process(raw, parse, ctx, stats):
-                    emit(alert)
-                if not number & 0xFFFF:
-                    progress.update(_consumed(stream))
-        progress.close()
+            for raw in stream:
+                event = parse_raw(raw, parse, item.context, stats)
+                if event is not None:
+                    sequence += 1
+                    yield event.ts.timestamp(), sequence, event, stats
 
 
 def _consumed(stream: object) -> int:
