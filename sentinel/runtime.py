@@ -24,6 +24,7 @@ from sentinel.sinks.outbox import Deliverer
 from sentinel.sinks.store import Store, StoreError
 from sentinel.sources.readers import build_runners
 from sentinel.sources.runner import SourceSet
+from sentinel.supervise import Supervisor
 
 log = logging.getLogger("sentinel")
 SNAPSHOT_EVERY = 5.0  # seconds between two saves of the rules' windows
@@ -75,6 +76,7 @@ class Runtime:
         collector = SentinelCollector(
             lambda: self.pipeline.stats, lambda: self.pipeline.alert_counts, self.stats
         )
+        self.supervisor = Supervisor(config, self.stats.directories, wake, clock)
         self.metrics: MetricsServer | None = None
         if config.metrics.listen not in ("", "off"):
             self.metrics = MetricsServer(config.metrics, build_registry(collector))
@@ -106,13 +108,22 @@ class Runtime:
         return positions
 
     def start(self) -> None:
-        if self.metrics is not None:
-            self.metrics.start()
-        self.deliverer.start()
-        self.sources.start()
+        """Starts every thread; on failure stops those already started and re-raises."""
+        try:
+            if self.metrics is not None:
+                self.metrics.start()
+            self.deliverer.start()
+            self.sources.start()
+            self.supervisor.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
+        """Stops what runs, in reverse order; safe on a runtime only partly started."""
+        self.supervisor.stop()
         self.sources.stop()
+        self.collect_findings()
         self.snapshot(force=True)
         self.deliverer.stop()
         if self.metrics is not None:
@@ -138,6 +149,12 @@ class Runtime:
             self.stats.notifications_given_up += 1
         else:
             self.stats.notifications[result] = self.stats.notifications.get(result, 0) + 1
+
+    def collect_findings(self) -> None:
+        """Alerts the directory supervisor found since the last look."""
+        found = self.supervisor.take()
+        if found:
+            self.commit({}, found)
 
     def snapshot(self, *, force: bool = False) -> None:
         now = self.clock()

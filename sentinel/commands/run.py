@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
 from sentinel.config import load_or_exit, resolve_config_path
 from sentinel.logsetup import setup_logging
@@ -20,7 +19,7 @@ def main(args: argparse.Namespace) -> int:
         daemon = Daemon(config, config_path=resolve_config_path(args.config, required=True))
         daemon.install_signal_handlers()
         return daemon.run()
-    except StoreError as error:
+    except (StoreError, OSError) as error:
+        # a state store that cannot open, a metrics port already taken, ...
         logging.getLogger("sentinel").error("cannot start: %s", error)
-        print(f"sentinel: error: {error}", file=sys.stderr)
         return 1

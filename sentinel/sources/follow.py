@@ -22,7 +22,7 @@ import os
 import stat
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -102,22 +102,36 @@ class _Open:
         return self.offset + len(self.buf)
 
 
-@dataclass
 class Follower:
-    """Follows `path`; see the module docstring. Not thread-safe: one thread drives it."""
+    """Follows `path`; see the module docstring. Not thread-safe: one thread drives it.
 
-    path: Path
-    position: Position | None = None
-    start: Literal["end", "beginning"] = "end"
-    offset: int | None = None  # first start only: begin here (a line start)
-    max_line: int = MAX_LINE
-    rotate_grace: float = ROTATE_GRACE
-    clock: Callable[[], float] = time.monotonic
-    status: Status = "ok"
-    error: str | None = None
-    counters: FollowCounters = field(default_factory=FollowCounters)
-    _file: _Open | None = None
-    _resumed: bool = False
+    `position` is the saved one (None on a first start, which begins at `offset` if given,
+    else at the end or the beginning of the current file as `start` says).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        position: Position | None = None,
+        *,
+        start: Literal["end", "beginning"] = "end",
+        offset: int | None = None,
+        max_line: int = MAX_LINE,
+        rotate_grace: float = ROTATE_GRACE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = path
+        self.position = position
+        self.start = start
+        self.offset = offset
+        self.max_line = max_line
+        self.rotate_grace = rotate_grace
+        self.clock = clock
+        self.status: Status = "ok"
+        self.error: str | None = None
+        self.counters = FollowCounters()
+        self._file: _Open | None = None
+        self._resumed = False
 
     # -- the public surface ------------------------------------------------------------
 
@@ -168,19 +182,20 @@ class Follower:
             chunk = os.pread(f.fd, want, f.read_at)
             if f.head and rotation.head_of(f.fd) != f.head:
                 return [], self._truncated(f)  # rewritten in place: the chunk is not ours
-            self.status, self.error = "ok", None
+            if self.status == "error":
+                self.status, self.error = "ok", None
             f.grown_at = self.clock()
             lines = self._split(f, chunk)
             if not f.head:
                 f.head = rotation.head_of(f.fd)
-            return lines, f.read_at < st.st_size or not lines
+            return lines, f.read_at < st.st_size
         return self._at_end(f)
 
     def _split(self, f: _Open, chunk: bytes) -> list[bytes]:
         if f.skipping:
             cut = chunk.find(b"\n")
             skipped = len(chunk) if cut < 0 else cut + 1
-            self.counters.skipped_bytes += skipped
+            self.counters.skipped_bytes += len(chunk) if cut < 0 else cut
             f.offset += skipped
             if cut < 0:
                 return []
@@ -287,7 +302,7 @@ class Follower:
 
     def _at_end(self, f: _Open) -> tuple[list[bytes], bool]:
         try:
-            current = FileId.of(os.stat(self.path))
+            current = FileId.of(self.path.stat())
         except FileNotFoundError:
             self.status = "missing"
             current = None
@@ -312,7 +327,7 @@ class Follower:
         if self.clock() - f.grown_at >= self.rotate_grace:
             return True
         try:
-            return os.stat(newest).st_size > 0
+            return newest.stat().st_size > 0
         except OSError:
             return False
 

@@ -65,14 +65,17 @@ def _rank(suffix: str) -> tuple[int, ...] | None:
     return None
 
 
-def _candidates(path: Path) -> list[tuple[tuple[int, ...], str]]:
-    prefix = path.name
+def _names(directory: Path) -> list[str]:
     try:
-        names = os.listdir(path.parent)
+        return [entry.name for entry in directory.iterdir()]
     except OSError:
         return []
+
+
+def _candidates(path: Path) -> list[tuple[tuple[int, ...], str]]:
+    prefix = path.name
     found = []
-    for name in names:
+    for name in _names(path.parent):
         if not name.startswith(prefix) or name == prefix:
             continue
         rank = _rank(name[len(prefix) :])
@@ -92,16 +95,12 @@ def rotated_siblings(path: Path) -> list[Path]:
 
 def compressed_siblings(path: Path) -> list[Path]:
     """Compressed rotated siblings: listed so that a lost resume can say why."""
-    try:
-        names = os.listdir(path.parent)
-    except OSError:
-        return []
     found = []
-    for name in names:
-        stem, ext = os.path.splitext(name)
-        if ext in COMPRESSED and stem.startswith(path.name) and stem != path.name:
-            if _rank(stem[len(path.name) :]) is not None:
-                found.append(path.parent / name)
+    for name in _names(path.parent):
+        stem, dot, ext = name.rpartition(".")
+        suffix = stem[len(path.name) :]
+        if dot and f".{ext}" in COMPRESSED and stem.startswith(path.name) and _rank(suffix):
+            found.append(path.parent / name)
     return sorted(found)
 
 
@@ -114,7 +113,7 @@ def _mtime(path: Path) -> int:
 
 def _identity(path: Path) -> FileId | None:
     try:
-        st = os.stat(path)
+        st = path.stat()
     except OSError:
         return None
     return FileId.of(st) if stat.S_ISREG(st.st_mode) else None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sentinel.alerts import Alert
 from sentinel.config.model import Config, SourceConfig
@@ -31,7 +31,16 @@ class LineReader(Protocol):
     @property
     def missing(self) -> bool: ...
 
+    def current_position(self) -> Any: ...
+
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Launchable(Protocol):
+    """A reader with a thread of its own (journalctl), started with the daemon."""
+
+    def launch(self) -> None: ...
 
 
 Commit = Callable[[dict[str, Any], list[Alert]], None]
@@ -107,9 +116,24 @@ class SourceSet:
             commit(positions, alerts)
         return more
 
-    def close(self) -> None:
+    def start(self) -> None:
+        for runner in self.runners:
+            if isinstance(runner.reader, Launchable):
+                runner.reader.launch()
+
+    def stop(self) -> None:
         for runner in self.runners:
             runner.reader.close()
+
+    def positions(self) -> dict[str, Any]:
+        """Where each source stands now, as JSON-able values (for the rule-state snapshot)."""
+        found: dict[str, Any] = {}
+        for runner in self.runners:
+            position = runner.reader.current_position()
+            if is_dataclass(position) and not isinstance(position, type):
+                position = asdict(position)
+            found[runner.name] = position
+        return found
 
 
 def source_tz(config: Config, source: SourceConfig) -> tzinfo:

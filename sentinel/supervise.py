@@ -1,0 +1,137 @@
+"""The daemon's watch over the exchange directories and server configurations.
+
+A thread of its own: full audits on start and every `FULL_SCAN_EVERY`, the watcher's
+settled files in between (inspected within seconds of an upload), posture checks of the
+server configurations. Findings go to the main thread through `outbox` (the main thread
+alone writes the state store); figures go straight to the metrics' DirectoryStats.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sentinel.alerts import Alert
+from sentinel.config.model import Config, DirectoryConfig
+from sentinel.files.audit import DirectoryAuditor, DirectoryReport
+from sentinel.files.inspect import InspectionCache
+from sentinel.files.posture import posture_alerts
+from sentinel.sinks.metrics import DirectoryStats
+from sentinel.sources.watch import DirectoryWatcher
+
+log = logging.getLogger("sentinel.directories")
+FULL_SCAN_EVERY = 600.0  # seconds between two full audits of every directory
+SETTLED_QUIET = 3.0  # seconds without change before an upload not closed cleanly is read
+
+
+class Supervisor:
+    """One lifecycle: start(), stop() joins its thread and the watcher's."""
+
+    def __init__(
+        self,
+        config: Config,
+        figures: dict[str, DirectoryStats],
+        wake: threading.Event,
+        clock: Callable[[], float],
+    ) -> None:
+        self.config = config
+        self.figures = figures
+        self.wake = wake
+        self.clock = clock
+        self.outbox: queue.SimpleQueue[Alert] = queue.SimpleQueue()
+        cache = InspectionCache()
+        rules = config.rules
+        self.full = DirectoryAuditor(config.server_name, rules, cache)
+        # the watcher only hands over files that were closed or stayed unchanged a while
+        self.quick = DirectoryAuditor(config.server_name, rules, cache, settle=0.0)
+        self._settled: queue.SimpleQueue[tuple[DirectoryConfig, list[str]]] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._kick = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sentinel-directories")
+        self.watcher: DirectoryWatcher | None = None
+        if config.directories:
+            self.watcher = DirectoryWatcher(
+                config.directories, self._on_settled, quiet=SETTLED_QUIET
+            )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.config.directories or self.config.server_configs)
+
+    def start(self) -> None:
+        if not self.active:
+            return
+        self._thread.start()
+        if self.watcher is not None:
+            self.watcher.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._kick.set()
+        if not self._thread.is_alive():
+            return  # never started
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher.join()
+        self._thread.join()
+
+    def _on_settled(self, directory: DirectoryConfig, rels: list[str]) -> None:
+        self._settled.put((directory, rels))
+        self._kick.set()
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), self.config.timezone)
+
+    def _run(self) -> None:
+        next_full = 0.0
+        while not self._stop.is_set():
+            if self.clock() >= next_full:
+                self._full_round()
+                next_full = self.clock() + FULL_SCAN_EVERY
+            while not self._settled.empty() and not self._stop.is_set():
+                directory, rels = self._settled.get()
+                self._report(self.quick.audit_paths(directory, rels, self._now()), full=False)
+            self._kick.wait(min(FULL_SCAN_EVERY, max(0.1, next_full - self.clock())))
+            self._kick.clear()
+
+    def _full_round(self) -> None:
+        for directory in self.config.directories:
+            if self._stop.is_set():
+                return
+            try:
+                report = self.full.audit(directory, self._now())
+            except OSError as error:
+                log.error("cannot audit %s: %s", directory.path, error)
+                continue
+            self._report(report, full=True)
+        settings = self.config.rules["insecure_server_config"]
+        for check in self.config.server_configs:
+            self._send(posture_alerts(self.config.server_name, check, self._now(), settings))
+
+    def _report(self, report: DirectoryReport, *, full: bool) -> None:
+        if full:
+            figures = report.figures
+            self.figures[report.directory] = DirectoryStats(
+                stale_files=figures.stale_files,
+                oldest_file_age_seconds=figures.oldest_file_age_seconds,
+                personal_data_files=figures.personal_data_files,
+            )
+        for action in report.actions:
+            log.warning("directory action: %s", action.to_dict())
+        self._send(list(report.alerts))
+
+    def _send(self, alerts: list[Alert]) -> None:
+        for alert in alerts:
+            self.outbox.put(alert)
+        if alerts:
+            self.wake.set()
+
+    def take(self) -> list[Alert]:
+        """The findings waiting for the main thread."""
+        found = []
+        while not self.outbox.empty():
+            found.append(self.outbox.get())
+        return found
