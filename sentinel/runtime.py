@@ -22,8 +22,9 @@ from sentinel.sinks.http import MetricsServer
 from sentinel.sinks.metrics import DaemonStats, SentinelCollector, build_registry
 from sentinel.sinks.outbox import Deliverer
 from sentinel.sinks.store import Store, StoreError
-from sentinel.sources.readers import build_runners
+from sentinel.sources.readers import build_runners, watched_paths
 from sentinel.sources.runner import SourceSet
+from sentinel.sources.wakeup import Wakeup
 from sentinel.supervise import Supervisor
 
 log = logging.getLogger("sentinel")
@@ -76,6 +77,7 @@ class Runtime:
         collector = SentinelCollector(
             lambda: self.pipeline.stats, lambda: self.pipeline.alert_counts, self.stats
         )
+        self.wakeup = Wakeup(watched_paths(config), wake)
         self.supervisor = Supervisor(config, self.stats.directories, wake, clock)
         self.metrics: MetricsServer | None = None
         if config.metrics.listen not in ("", "off"):
@@ -114,6 +116,7 @@ class Runtime:
                 self.metrics.start()
             self.deliverer.start()
             self.sources.start()
+            self.wakeup.start()
             self.supervisor.start()
         except BaseException:
             self.stop()
@@ -122,6 +125,7 @@ class Runtime:
     def stop(self) -> None:
         """Stops what runs, in reverse order; safe on a runtime only partly started."""
         self.supervisor.stop()
+        self.wakeup.stop()
         self.sources.stop()
         self.collect_findings()
         self.snapshot(force=True)

@@ -4,8 +4,6 @@ start options, wake-up latency and the backfill bisection."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -195,37 +193,29 @@ def test_directory_is_an_error_not_an_exception(tmp_path: Path) -> None:
     follower.close()
 
 
-PERMISSION_PROBE = """
-import sys
-from pathlib import Path
-from sentinel.sources.follow import Follower
-f = Follower(Path(sys.argv[1]), None, start="beginning")
-batch = f.read_batch()
-print(f.status, len(batch.lines), f.error)
-"""
-
-
 def test_permission_denied_is_reported(tmp_path: Path) -> None:
     log = tmp_path / "secret.log"
     log.write_bytes(b"private\n")
     log.chmod(0o600)
     tmp_path.chmod(0o755)
-    root = Path(__file__).resolve().parent.parent
-    user: int | None = 65534 if os.geteuid() == 0 else None  # root reads everything
-    result = subprocess.run(
-        [sys.executable, "-c", PERMISSION_PROBE, str(log)],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        env={"PYTHONPATH": str(root), "PATH": os.environ.get("PATH", "")},
-        user=user,
-        timeout=30,
-        check=False,
-    )
-    if user is None:
-        log.chmod(0o000)
-    assert result.returncode == 0, result.stderr
-    status, count, error = result.stdout.split(" ", 2)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child drops root, which reads everything, and reports back
+        try:
+            os.close(read_end)
+            if os.geteuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            follower = Follower(log, None, start="beginning")
+            batch = follower.read_batch()
+            os.write(write_end, f"{follower.status}|{len(batch.lines)}|{follower.error}".encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        report = reader.read().decode()
+    os.waitpid(pid, 0)
+    status, count, error = report.split("|", 2)
     assert (status, count) == ("error", "0")
     assert "ermission denied" in error
 

@@ -131,7 +131,7 @@ class Follower:
         self.error: str | None = None
         self.counters = FollowCounters()
         self._file: _Open | None = None
-        self._resumed = False
+        self._started = False
 
     # -- the public surface ------------------------------------------------------------
 
@@ -188,8 +188,15 @@ class Follower:
             lines = self._split(f, chunk)
             if not f.head:
                 f.head = rotation.head_of(f.fd)
-            return lines, f.read_at < st.st_size
+            return lines, f.read_at < st.st_size or not self._is_current(f)
         return self._at_end(f)
+
+    def _is_current(self, f: _Open) -> bool:
+        """Still the file at `path`: else a rotation waits to be crossed."""
+        try:
+            return FileId.of(self.path.stat()) == f.file_id
+        except OSError:
+            return True  # missing: nothing to move on to yet
 
     def _split(self, f: _Open, chunk: bytes) -> list[bytes]:
         if f.skipping:
@@ -228,6 +235,7 @@ class Follower:
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             self.status, self.error = "missing", None
+            self._started = True  # a file that appears later is read from its start
             return None
         try:
             st = os.fstat(fd)
@@ -237,6 +245,7 @@ class Follower:
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
             kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            self._started = True
             self._set_error(f"{self.path} is {kind}")
             return None
         self.status, self.error = "ok", None
@@ -244,29 +253,29 @@ class Follower:
 
     def _open_first(self) -> bool:
         """Opens where this follower starts: saved position, offset, end or beginning."""
-        if self.position is not None and not self._resumed:
+        if self.position is not None and not self._started:
             return self._resume(self.position)
         opened = self._open_path()
         if opened is None:
             return False
         fd, st = opened
         start = 0
-        if not self._resumed:
+        if not self._started:
             if self.offset is not None:
                 start = min(self.offset, st.st_size)
             elif self.start == "end":
                 start = last_line_end(fd, st.st_size)
-        self._resumed = True
+        self._started = True
         self._adopt(fd, st, start, grown_at=self.clock())
         return True
 
     def _adopt(self, fd: int, st: os.stat_result, offset: int, *, grown_at: float) -> None:
         self.close()
+        self._started = True
         self._file = _Open(fd, FileId.of(st), rotation.head_of(fd), offset, grown_at=grown_at)
 
     def _resume(self, saved: Position) -> bool:
         """Finds the saved file: the current one, or a rotated sibling (inode and head)."""
-        self._resumed = True
         want = FileId(saved.inode, saved.device)
         opened = self._open_path()
         if opened is not None:
@@ -282,7 +291,8 @@ class Follower:
             log.info("%s: resuming in a rotated file at offset %d", self.path, saved.offset)
             return True
         if opened is None and self.status == "error":
-            return False
+            return False  # unreadable for now: try the saved position again later
+        self._started = True
         self._note_lost(saved)
         return self._open_first()
 

@@ -1,0 +1,240 @@
+"""`sentinel run` end to end: live servers, real notification endpoints, signals, crashes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.daemonproc import Sentinel, failed_login
+from tests.realservers import accounts, scenario
+from tests.realservers.handle import RunningServer
+from tests.realservers.proc import wait_until
+from tests.receivers import Alertmanager, HttpReceiver, SmtpReceiver
+
+Factory = Callable[[dict[str, Any]], Sentinel]
+
+
+@pytest.fixture
+def sentinel(tmp_path: Path) -> Iterator[Factory]:
+    started: list[Sentinel] = []
+
+    def make(config: dict[str, Any]) -> Sentinel:
+        workdir = tmp_path / f"sentinel{len(started)}"
+        workdir.mkdir()
+        daemon = Sentinel(workdir, config)
+        started.append(daemon)
+        return daemon
+
+    yield make
+    for daemon in started:
+        daemon.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[HttpReceiver]:
+    with HttpReceiver() as http:
+        yield http
+
+
+def logrotate(log: Path) -> None:
+    """What logrotate does by default: shift log.N to log.N+1, rename log to log.1, create."""
+    numbered = sorted(
+        (int(p.name.rsplit(".", 1)[1]), p)
+        for p in log.parent.glob(log.name + ".*")
+        if p.name.rsplit(".", 1)[1].isdigit()
+    )
+    for number, path in reversed(numbered):
+        path.rename(log.with_name(f"{log.name}.{number + 1}"))
+    log.rename(log.with_name(log.name + ".1"))
+    log.touch()
+
+
+def append(log: Path, lines: list[str]) -> None:
+    with log.open("a") as out:
+        out.writelines(line + "\n" for line in lines)
+
+
+def test_anonymous_download_on_live_vsftpd_is_notified_within_2s(
+    vsftpd_server: RunningServer, sentinel: Factory, receiver: HttpReceiver
+) -> None:
+    daemon = sentinel(
+        {
+            "sources": [{"path": str(vsftpd_server.main_log_path), "format": "vsftpd"}],
+            "notify": {"targets": [{"url": receiver.apprise_url(), "min_severity": "warning"}]},
+        }
+    )
+    daemon.start()
+    with vsftpd_server.ftp(scenario.ANON, "anonymous") as anon:
+        began = time.monotonic()
+        anon.download(accounts.ANON_FILE)
+    receiver.wait_for(1, timeout=2.0)
+    latency = time.monotonic() - began
+    vsftpd_server.wait_idle()
+    daemon.wait_metric("sentinel_transfers_total", 1, source="vsftpd", direction="download")
+    assert latency < 2.0
+    [posted] = receiver.received()
+    assert "anonymous_access" in posted.json()["title"]
+    assert accounts.ANON_PASSWORD not in posted.body.decode()
+    labels = {"source": "vsftpd", "result": "success", "anonymous": "true"}
+    assert daemon.metric("sentinel_logins_total", **labels) == 1
+    assert daemon.metric("sentinel_alerts_total", rule="anonymous_access", severity="critical") == 1
+    size = (accounts.ANON_ROOT / accounts.ANON_FILE).stat().st_size
+    assert daemon.metric(
+        "sentinel_transfer_bytes_total", source="vsftpd", direction="download"
+    ) == (size)
+    assert daemon.metric("sentinel_notifications_total", result="sent") == 1
+    assert daemon.stop() == 0
+    assert len(receiver.received()) == 1
+
+
+def history(daemon: Sentinel) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "sentinel", "alerts", "--json", "-c", str(daemon.config_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def test_rotations_and_sigkill_lose_no_line_and_repeat_no_alert(
+    tmp_path: Path, sentinel: Factory, receiver: HttpReceiver
+) -> None:
+    """Incidents sit exactly at the threshold (10 failures) or one below (9): a line lost
+    hides the first kind, a line read twice turns the second kind into an alert."""
+    log = tmp_path / "vsftpd.log"
+    log.touch()
+    daemon = sentinel(
+        {
+            "sources": [{"path": str(log), "format": "vsftpd"}],
+            "notify": {"targets": [{"url": receiver.apprise_url()}]},
+        }
+    )
+    daemon.start()
+    base = datetime.now().astimezone()
+    lines = [  # even hosts fail 10 times (an alert each), odd hosts 9 times (none)
+        failed_login(f"198.51.100.{host}", base + timedelta(seconds=attempt))
+        for attempt in range(10)
+        for host in range(12)
+        if attempt < 9 or host % 2 == 0
+    ]
+    chunks = [lines[i : i + 10] for i in range(0, len(lines), 10)]
+    written = 0
+    for number, chunk in enumerate(chunks):
+        append(log, chunk)
+        written += len(chunk)
+        if number % 3 == 2:  # while sentinel may be mid-file
+            logrotate(log)
+        if number == 5:  # SIGKILL mid-incident, then a rotation while down
+            daemon.wait_metric("sentinel_log_lines_total", written, source="vsftpd")
+            daemon.kill()
+            logrotate(log)
+            daemon.start()
+    expected = sorted(f"198.51.100.{host}" for host in range(0, 12, 2))
+    receiver.wait_for(len(expected), timeout=10)
+    wait_until("outbox empty", lambda: daemon.metric("sentinel_notification_queue") == 0)
+    assert daemon.stop() == 0
+    assert sorted(a["ip"] for a in history(daemon)) == expected
+    titles = [r.json()["title"] for r in receiver.received()]
+    assert sorted(next(ip for ip in expected if ip in t) for t in titles) == expected
+
+
+def brute_force(log: Path, ip: str) -> None:
+    base = datetime.now().astimezone()
+    append(log, [failed_login(ip, base + timedelta(seconds=i)) for i in range(10)])
+
+
+def test_unreachable_receiver_delays_never_loses(
+    tmp_path: Path, sentinel: Factory, receiver: HttpReceiver
+) -> None:
+    log = tmp_path / "vsftpd.log"
+    log.touch()
+    receiver.stop()
+    daemon = sentinel(
+        {
+            "sources": [{"path": str(log), "format": "vsftpd"}],
+            "notify": {"targets": [{"url": receiver.apprise_url()}]},
+        }
+    )
+    daemon.start()
+    for host in range(3):
+        brute_force(log, f"192.0.2.{host}")
+    daemon.wait_metric("sentinel_alerts_total", 3, rule="brute_force", severity="warning")
+    wait_until(
+        "a failed attempt",
+        lambda: daemon.metric("sentinel_notifications_total", result="failed") > 0,
+    )
+    assert daemon.metric("sentinel_notification_queue") == 3
+    assert daemon.stop() == 0  # the outbox outlives the process
+    daemon.start()
+    receiver.start()  # same port
+    receiver.wait_for(3, timeout=30)
+    wait_until("outbox empty", lambda: daemon.metric("sentinel_notification_queue") == 0, 30)
+    assert daemon.stop() == 0
+    titles = sorted(r.json()["title"] for r in receiver.received())
+    assert len(titles) == 3
+    assert all(f"192.0.2.{host}" in t for host, t in enumerate(titles))
+
+
+def test_sighup_reloads_and_refuses_a_broken_file(tmp_path: Path, sentinel: Factory) -> None:
+    log = tmp_path / "vsftpd.log"
+    log.touch()
+    daemon = sentinel({"sources": [{"path": str(log), "format": "vsftpd"}]})
+    daemon.start()
+    good = daemon.config_path.read_text()
+    daemon.config_path.write_text(good + "rules: {brute_force: {max_failures: ten}}\n")
+    daemon.signal(signal.SIGHUP)
+    assert "refused" in daemon.wait_notify("STATUS=reload refused")
+    brute_force(log, "192.0.2.50")  # the old configuration still runs
+    daemon.wait_metric("sentinel_alerts_total", 1, rule="brute_force", severity="warning")
+    assert "max_failures" in daemon.stderr()
+
+    daemon.config_path.write_text(good + "rules: {brute_force: {max_failures: 3}}\n")
+    daemon.signal(signal.SIGHUP)
+    daemon.wait_notify("READY=1")
+    base = datetime.now().astimezone()
+    append(log, [failed_login("192.0.2.51", base + timedelta(seconds=i)) for i in range(3)])
+    daemon.wait_metric("sentinel_alerts_total", 2, rule="brute_force", severity="warning")
+    assert daemon.stop() == 0
+
+
+def test_alertmanager_and_mail_receive_the_alert(tmp_path: Path, sentinel: Factory) -> None:
+    log = tmp_path / "vsftpd.log"
+    log.touch()
+    manager = Alertmanager(tmp_path)
+    manager.start()
+    try:
+        with SmtpReceiver() as mail:
+            daemon = sentinel(
+                {
+                    "sources": [{"path": str(log), "format": "vsftpd"}],
+                    "notify": {
+                        "targets": [
+                            {"url": manager.url, "min_severity": "warning"},
+                            {"url": mail.apprise_url(), "min_severity": "warning"},
+                        ]
+                    },
+                }
+            )
+            daemon.start()
+            brute_force(log, "192.0.2.77")
+            [message] = mail.wait_for(1)
+            assert "brute_force" in str(message["Subject"])
+            alerts = manager.wait_for(
+                lambda found: any(a["labels"].get("alertname") == "brute_force" for a in found)
+            )
+            [alert] = [a for a in alerts if a["labels"]["alertname"] == "brute_force"]
+            assert alert["labels"]["server"] == "ftp-test"
+            assert "192.0.2.77" in alert["annotations"]["summary"]
+            assert daemon.stop() == 0
+    finally:
+        manager.stop()
