@@ -399,7 +399,8 @@ def test_example_config_optional_settings_are_valid_too(tmp_path: Path) -> None:
     config.write_text(enabled.replace("sha256:CHANGE-ME", f"sha256:{digest}"))
     result = run(sys.executable, "-m", "sentinel", "check-config", "-c", config)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "TLS, basic auth" in result.stdout
+    metrics_line = next(line for line in result.stdout.splitlines() if "TLS" in line)
+    assert "basic auth, 1 user" in metrics_line
     extensions = (
         "timezone",
         "journal",
