@@ -38,17 +38,16 @@ class SessionJoin:
         if key is None:
             return event
         kind = event.kind
-        if kind is Kind.SESSION_START or kind is Kind.LOGIN_SUCCESS:
+        if kind is Kind.SESSION_START:
             self._sessions.touch(key, (event.user, event.ip))
             return event
         if kind is Kind.SESSION_END:
-            known = self._sessions.get(key)
-            self._sessions.touch(key, (None, None))
+            known = self._sessions.pop(key)
         elif event.user is not None and event.ip is not None:
-            return event
+            return event  # vsftpd and the like: every line names its client
         else:
             known = self._sessions.get(key)
-        if known is None or (known[0] is None and known[1] is None):
+        if known is None:
             return event
         return event._replace(user=event.user or known[0], ip=event.ip or known[1])
 
@@ -107,7 +106,13 @@ class Pipeline:
     rules that want it. Rule windows expire on event time, never the wall clock.
     """
 
-    def __init__(self, config: Config, rules: Sequence[Rule] | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        rules: Sequence[Rule] | None = None,
+        *,
+        pair_sources: bool | None = None,
+    ) -> None:
         self.config = config
         self.rules: list[Rule] = list(build_log_rules(config) if rules is None else rules)
         self.by_kind: dict[Kind, list[Callable[[Event, float], Sequence[Alert]]]] = {
@@ -116,8 +121,15 @@ class Pipeline:
         self.stats: dict[str, SourceStats] = {}
         self.alert_counts: dict[tuple[str, str], int] = {}
         self.sessions = SessionJoin()
-        self.dedup = CrossSourceDedup()
+        self.dedup: CrossSourceDedup | None = None
+        self.pair_sources(len(config.sources) > 1 if pair_sources is None else pair_sources)
         self._next_expiry = 0.0
+        self._last_ts: object = None
+        self._last_t = 0.0
+
+    def pair_sources(self, enabled: bool) -> None:
+        """Look for one act logged by two sources; one source alone needs no pairing."""
+        self.dedup = CrossSourceDedup() if enabled else None
 
     def stats_for(self, source: str) -> SourceStats:
         stats = self.stats.get(source)
@@ -155,24 +167,31 @@ class Pipeline:
         return event
 
     def process_event(self, event: Event, stats: SourceStats) -> Sequence[Alert]:
-        t = event.ts.timestamp()
-        stats.last_event = max(stats.last_event, t)
+        ts = event.ts
+        if ts is self._last_ts:  # parsers hand out one datetime per distinct timestamp
+            t = self._last_t
+        else:
+            t = self._last_t = ts.timestamp()
+            self._last_ts = ts
+        if t > stats.last_event:
+            stats.last_event = t
         kind = event.kind
-        if kind is Kind.TRANSFER or kind is Kind.LOGIN_FAILURE or kind is Kind.LOGIN_SUCCESS:
+        if event.session is not None:
             event = self.sessions.apply(event)
-            if self.dedup.is_duplicate(event, t):
+        if kind is Kind.TRANSFER or kind is Kind.LOGIN_FAILURE or kind is Kind.LOGIN_SUCCESS:
+            if self.dedup is not None and self.dedup.is_duplicate(event, t):
                 stats.duplicates += 1
                 return ()
             self._count(event, stats)
-        elif event.session is not None:
-            event = self.sessions.apply(event)
         if t >= self._next_expiry:
             self.expire(t)
-        alerts: list[Alert] = []
+        alerts: list[Alert] | None = None
         for feed in self.by_kind[kind]:
             found = feed(event, t)
             if found:
-                alerts.extend(found)
+                alerts = [*alerts, *found] if alerts else list(found)
+        if alerts is None:
+            return ()
         for alert in alerts:
             key = (alert.rule, alert.severity.label)
             self.alert_counts[key] = self.alert_counts.get(key, 0) + 1

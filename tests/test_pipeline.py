@@ -47,7 +47,7 @@ def test_sftp_transfers_take_user_and_address_from_their_session() -> None:
 
 
 def test_a_transfer_logged_twice_by_two_sources_counts_once() -> None:
-    pipeline = Pipeline(config())
+    pipeline = Pipeline(config(), pair_sources=True)
     log, xferlog = pipeline.stats_for("vsftpd"), pipeline.stats_for("xferlog")
     alerts = []
     for n in range(101):

@@ -68,6 +68,7 @@ def replay(pipeline: Pipeline, inputs: list[ReplayInput], emit: Callable[[Alert]
     groups: dict[str, list[ReplayInput]] = {}
     for item in inputs:
         groups.setdefault(item.context.source, []).append(item)
+    pipeline.pair_sources(len(inputs) > 1)  # e.g. vsftpd.log with the auth.log of its PAM
     if len(groups) == 1:
         for item in inputs:
             _replay_file(pipeline, item, emit)

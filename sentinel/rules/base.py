@@ -58,6 +58,9 @@ class KeyTable(Generic[T]):
     def get(self, key: Any) -> T | None:
         return self._items.get(key)
 
+    def pop(self, key: Any) -> T | None:
+        return self._items.pop(key, None)
+
     def touch(self, key: Any, value: T) -> None:
         items = self._items
         items.pop(key, None)

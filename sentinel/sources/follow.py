@@ -9,7 +9,8 @@ Rotations handled inside `read_batch`:
   after it (rotated siblings newer than it, then the current file) from offset 0;
 - copytruncate: the file shrank or its first line changed: the rest of what we had not
   read is taken from the copy (the newest sibling with our head), then the file from 0.
-  Lines written between logrotate's copy and its truncate are lost by copytruncate itself;
+  Lines written between logrotate's copy and its truncate are lost by copytruncate itself
+  (and a writer without O_APPEND goes on at its old offset, leaving NULs before it);
 - deleted and recreated, missing (reported, waited for), replaced in place (head differs);
 - rotated while sentinel was down: the saved inode is looked up among rotated siblings.
 Errors (permission, directory, I/O) are reported in `status`/`error`, never raised.
@@ -177,7 +178,8 @@ class Follower:
         st = os.fstat(f.fd)
         if st.st_size < f.read_at:
             return [], self._truncated(f)
-        want = min(max_bytes, st.st_size - f.read_at)
+        # data handed to _split never exceeds max_line, so no complete line in it can
+        want = min(max_bytes, st.st_size - f.read_at, self.max_line - len(f.buf))
         if want > 0:
             chunk = os.pread(f.fd, want, f.read_at)
             if f.head and rotation.head_of(f.fd) != f.head:
@@ -212,20 +214,12 @@ class Follower:
         parts = data.split(b"\n")
         f.buf = parts.pop()
         f.offset += len(data) - len(f.buf)
-        if len(data) > self.max_line:
-            parts = [self._cap(line) for line in parts]
-            if len(f.buf) > self.max_line:
-                parts.append(self._cap(f.buf))
-                f.offset += len(f.buf)
-                f.buf, f.skipping = b"", True
+        if len(f.buf) >= self.max_line:  # no newline in max_line bytes: cut, skip the rest
+            parts.append(f.buf)
+            self.counters.cut_lines += 1
+            f.offset += len(f.buf)
+            f.buf, f.skipping = b"", True
         return parts
-
-    def _cap(self, line: bytes) -> bytes:
-        if len(line) <= self.max_line:
-            return line
-        self.counters.cut_lines += 1
-        self.counters.skipped_bytes += len(line) - self.max_line
-        return line[: self.max_line]
 
     # -- opening ------------------------------------------------------------------------
 
@@ -316,10 +310,10 @@ class Follower:
         except FileNotFoundError:
             self.status = "missing"
             current = None
+        if current is not None and self.status == "missing":
+            self.status = "ok"
         if current == f.file_id:
             return [], False
-        if current is not None:
-            self.status = "ok"
         nxt = rotation.successor(self.path, f.file_id)
         if nxt is None:
             return [], False
@@ -328,7 +322,7 @@ class Follower:
         if f.buf and not f.skipping:
             tail, f.buf = f.buf, b""  # the old file is finished: its last line will not end
             f.offset += len(tail)
-            return [self._cap(tail)], True
+            return [tail], True
         return [], self._switch(nxt)
 
     def _may_leave(self, f: _Open, newest: Path) -> bool:
@@ -356,7 +350,7 @@ class Follower:
     def _truncated(self, f: _Open) -> bool:
         """Shrunk or rewritten: finish from the copy if there is one, then from 0."""
         self.counters.truncations += 1
-        copy = rotation.find_rotated(self.path, FileId(-1, -1), f.head, f.offset)
+        copy = rotation.find_copy(self.path, f.head, f.offset) if f.head else None
         if copy is not None:
             log.info("%s: truncated; reading the rest from its copy", self.path)
             self._adopt(copy, os.fstat(copy), f.offset, grown_at=float("-inf"))

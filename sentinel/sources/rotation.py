@@ -162,20 +162,19 @@ def open_matching(candidate: Path, want: FileId | None, head: str, min_size: int
 
 
 def find_rotated(path: Path, want: FileId, head: str, offset: int) -> int | None:
-    """An fd on the rotated sibling that is `want` (renamed), newest first.
-
-    Failing that, a sibling with the same head holding at least `offset` bytes: the copy
-    copytruncate made of the file we were reading. A saved head "" identifies nothing, so
-    then only the identity counts.
-    """
-    siblings = list(reversed(rotated_siblings(path)))
-    for candidate in siblings:
+    """An fd on the rotated sibling that is `want` (renamed), newest first; failing that,
+    on the copy copytruncate made of it. A saved head "" identifies nothing by itself."""
+    for candidate in reversed(rotated_siblings(path)):
         fd = open_matching(candidate, want, head, offset)
         if fd is not None:
             return fd
-    if not head:
-        return None
-    for candidate in siblings:
+    return find_copy(path, head, offset) if head else None
+
+
+def find_copy(path: Path, head: str, offset: int) -> int | None:
+    """An fd on the newest sibling with this head and at least `offset` bytes: the copy
+    copytruncate made of the file we were reading, holding what we had not read yet."""
+    for candidate in reversed(rotated_siblings(path)):
         fd = open_matching(candidate, None, head, offset)
         if fd is not None:
             return fd

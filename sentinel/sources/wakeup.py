@@ -82,7 +82,11 @@ class Wakeup:
         unwatched = self._watch(by_dir) if self.use_inotify else list(by_dir)
         self.polled = [d / name for d in unwatched for name in sorted(by_dir[d])]
         if self.polled:
-            self._poller = threading.Thread(target=self._poll, name="wakeup-poll", daemon=True)
+            # the first look is taken here, so a change right after start() is not missed
+            seen = {path: _signature(path) for path in self.polled}
+            self._poller = threading.Thread(
+                target=self._poll, args=(seen,), name="wakeup-poll", daemon=True
+            )
             self._poller.start()
 
     def _watch(self, by_dir: dict[Path, set[str]]) -> list[Path]:
@@ -107,8 +111,7 @@ class Wakeup:
                 left.append(directory)
         return left
 
-    def _poll(self) -> None:
-        seen = {path: _signature(path) for path in self.polled}
+    def _poll(self, seen: dict[Path, Signature]) -> None:
         while not self._stopping.wait(self.poll_interval):
             for path in self.polled:
                 now = _signature(path)
