@@ -173,8 +173,7 @@ class Pipeline:
         else:
             t = self._last_t = ts.timestamp()
             self._last_ts = ts
-        if t > stats.last_event:
-            stats.last_event = t
+        stats.last_event = max(stats.last_event, t)
         kind = event.kind
         if event.session is not None:
             event = self.sessions.apply(event)

@@ -19,9 +19,10 @@ import os
 import signal
 import subprocess
 import threading
+import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,6 +41,8 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    # time.monotonic() once the whole body was read: latency benches compare it to theirs
+    received_at: float = field(default_factory=time.monotonic, compare=False)
 
     def json(self) -> Any:
         return json.loads(self.body)

@@ -353,3 +353,28 @@ def test_read_matches_raw_split_on_a_large_file(tmp_path: Path, max_bytes: int) 
     follower = Follower(log, None, start="beginning")
     assert drain(follower, max_bytes) == lines
     follower.close()
+
+
+def test_launch_pins_the_file_before_rotations_on_a_first_start(tmp_path: Path) -> None:
+    """The daemon says READY after launch(): two rotations before its first read lose nothing."""
+    log = tmp_path / "app.log"
+    log.touch()
+    follower = Follower(log, None, offset=0)
+    follower.launch()
+    sent = [f"line {i}".encode() for i in range(60)]
+    for chunk in range(6):
+        with log.open("ab") as out:
+            out.writelines(line + b"\n" for line in sent[chunk * 10 : (chunk + 1) * 10])
+        if chunk % 3 == 2:  # logrotate: shift .N, rename, create
+            for number in sorted(
+                (int(p.suffix[1:]) for p in tmp_path.glob("app.log.*")), reverse=True
+            ):
+                (tmp_path / f"app.log.{number}").rename(tmp_path / f"app.log.{number + 1}")
+            log.rename(tmp_path / "app.log.1")
+            log.touch()
+    got: list[bytes] = []
+    deadline = time.monotonic() + 5
+    while len(got) < len(sent) and time.monotonic() < deadline:
+        got.extend(follower.read_batch().lines)
+    follower.close()
+    assert got == sent

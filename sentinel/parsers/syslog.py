@@ -13,30 +13,23 @@ Header = tuple[datetime, str, str | None, str]
 
 def split(line: str, ctx: ParseContext) -> Header | None:
     """`Nov 22 11:46:07 host prog[pid]: message` or `2026-11-22T11:46:07+01:00 host ...`."""
-    stamp = _stamp(line, ctx)
-    if stamp is None:
+    if len(line) > 15 and line[15] == " " and line[3] == " ":
+        ts = syslog_time(line[:15], ctx)
+        rest = line[16:]
+    elif len(line) > 20 and line[10] == "T" and line[4] == "-":
+        space = line.find(" ", 19)
+        ts = iso_time(line[:space]) if space > 0 else None
+        rest = line[space + 1 :]
+    else:
         return None
-    ts, host_at = stamp
-    tag_at = line.find(" ", host_at) + 1
-    colon = line.find(": ", tag_at)
-    tag = line[tag_at:colon]
-    if tag_at <= 0 or colon < 0 or " " in tag:
+    # host, `prog[pid]:` (no space in it), message
+    fields = rest.split(" ", 2)
+    if ts is None or len(fields) < 3 or fields[1][-1:] != ":":
         return None
-    if not tag.endswith("]"):
-        return ts, tag, None, line[colon + 2 :]
+    tag = fields[1]
+    if tag[-2:-1] != "]":
+        return ts, tag[:-1], None, fields[2]
     bracket = tag.find("[")
     if bracket <= 0:
         return None
-    return ts, tag[:bracket], tag[bracket + 1 : -1], line[colon + 2 :]
-
-
-def _stamp(line: str, ctx: ParseContext) -> tuple[datetime, int] | None:
-    """The time and where the host name starts."""
-    if len(line) > 15 and line[15] == " " and line[3] == " ":
-        ts = syslog_time(line[:15], ctx)
-        return None if ts is None else (ts, 16)
-    if len(line) > 20 and line[10] == "T" and line[4] == "-":
-        space = line.find(" ", 19)
-        ts = iso_time(line[:space]) if space > 0 else None
-        return None if ts is None else (ts, space + 1)
-    return None
+    return ts, tag[:bracket], tag[bracket + 1 : -2], fields[2]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TypeVar
 
 from sentinel.parsers.context import ParseContext
@@ -16,12 +16,18 @@ MONTHS = {
 }
 CACHE_SIZE = 4096  # distinct timestamps remembered; cleared whole when full
 ONE_DAY = timedelta(days=1)
+MILLISECONDS = {f"{n:03d}": timedelta(milliseconds=n) for n in range(1000)}
+"""ProFTPD's `,123`: three ASCII digits to the time they add (a miss is no such field)."""
 _K = TypeVar("_K", bound=Hashable)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-# Memo of pure functions of their key: safe to share between sources and threads.
+# Memo of pure functions of their key: safe to share between sources and threads. Each
+# has a one-entry memo in front (consecutive lines share their second), swapped whole.
 _ctime: dict[tuple[str, tzinfo], datetime | None] = {}
+_ctime_last: tuple[str, tzinfo, datetime | None] = ("", UTC, None)
 _syslog: dict[tuple[str, tzinfo, datetime], datetime | None] = {}
-_iso: dict[tuple[str, tzinfo | None], datetime | None] = {}
+_syslog_last: tuple[str, tzinfo, datetime, datetime | None] = ("", UTC, _EPOCH, None)
+_seconds: dict[tuple[str, tzinfo], datetime | None] = {}
 
 
 def _remember(cache: dict[_K, datetime | None], key: _K, value: datetime | None) -> None:
@@ -39,12 +45,21 @@ def _clock(text: str) -> tuple[int, int, int]:
 
 def ctime_time(text: str, tz: tzinfo) -> datetime | None:
     """`Sun Nov 22 11:46:07 2026` (day space- or zero-padded; 24 characters), local to `tz`."""
+    global _ctime_last  # noqa: PLW0603 - the one-entry memo, replaced whole
+    last = _ctime_last
+    if text == last[0] and tz is last[1]:
+        return last[2]
     key = (text, tz)
     try:
-        return _ctime[key]
+        value = _ctime[key]
     except KeyError:
-        pass
-    value: datetime | None
+        value = _read_ctime(text, tz)
+        _remember(_ctime, key, value)
+    _ctime_last = (text, tz, value)
+    return value
+
+
+def _read_ctime(text: str, tz: tzinfo) -> datetime | None:
     try:
         if len(text) != 24 or text[3] != " " or text[19] != " ":
             raise ValueError(text)
@@ -52,13 +67,11 @@ def ctime_time(text: str, tz: tzinfo) -> datetime | None:
         day = text[8:10]
         if not day[1].isdigit() or not text[20:24].isdigit():
             raise ValueError(text)
-        value = datetime(
+        return datetime(
             int(text[20:24]), MONTHS[text[4:7]], int(day), hour, minute, second, tzinfo=tz
         )
     except (ValueError, KeyError):
-        value = None
-    _remember(_ctime, key, value)
-    return value
+        return None
 
 
 def syslog_time(text: str, ctx: ParseContext) -> datetime | None:
@@ -67,24 +80,32 @@ def syslog_time(text: str, ctx: ParseContext) -> datetime | None:
     A date more than a day after the reference belongs to the previous year: a log
     written in December and read in January.
     """
-    reference = ctx.reference
-    key = (text, ctx.tz, reference)
+    global _syslog_last  # noqa: PLW0603 - the one-entry memo, replaced whole
+    tz, reference = ctx.tz, ctx.reference
+    last = _syslog_last
+    if text == last[0] and tz is last[1] and reference is last[2]:
+        return last[3]
+    key = (text, tz, reference)
     try:
-        return _syslog[key]
+        value = _syslog[key]
     except KeyError:
-        pass
-    value: datetime | None
+        value = _read_syslog(text, tz, reference)
+        _remember(_syslog, key, value)
+    _syslog_last = (text, tz, reference, value)
+    return value
+
+
+def _read_syslog(text: str, tz: tzinfo, reference: datetime) -> datetime | None:
     try:
         if len(text) != 15 or text[3] != " " or text[6] != " " or not text[5].isdigit():
             raise ValueError(text)
         month, day = MONTHS[text[0:3]], int(text[4:6])
         hour, minute, second = _clock(text[7:15])
-        value = datetime(reference.year, month, day, hour, minute, second, tzinfo=ctx.tz)
+        value = datetime(reference.year, month, day, hour, minute, second, tzinfo=tz)
         if value > reference + ONE_DAY:
             value = value.replace(year=reference.year - 1)
     except (ValueError, KeyError):
-        value = None
-    _remember(_syslog, key, value)
+        return None
     return value
 
 
@@ -92,18 +113,31 @@ def iso_time(text: str, tz: tzinfo | None = None) -> datetime | None:
     """RFC 3339 (`2026-11-22T11:46:07.123456+01:00`); `tz` only where the offset is missing.
 
     Also ProFTPD's `2026-11-22 11:46:07,123`. None for a time that is still naive.
+    Not memoized: the fractions make most stamps unique, and reading one is as fast.
     """
-    key = (text, tz)
-    try:
-        return _iso[key]
-    except KeyError:
-        pass
-    value: datetime | None
     try:
         value = datetime.fromisoformat(text) if text[:4].isdigit() else None
     except ValueError:
-        value = None
+        return None
     if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=tz) if tz is not None else None
-    _remember(_iso, key, value)
+        return value.replace(tzinfo=tz) if tz is not None else None
     return value
+
+
+def proftpd_time(text: str, tz: tzinfo) -> datetime | None:
+    """ProFTPD's `2026-11-22 11:46:07,123` (23 characters), local to `tz`.
+
+    The second is memoized (naming a zone is what costs) and the milliseconds added.
+    """
+    millis = MILLISECONDS.get(text[20:23])
+    if millis is None or len(text) != 23 or text[19] != ",":
+        return iso_time(text, tz)
+    key = (text[:19], tz)
+    try:
+        second = _seconds[key]
+    except KeyError:
+        # a plain `YYYY-MM-DD HH:MM:SS`: anything else is read whole, the slow way
+        plain = text[4] + text[7] + text[13] + text[16] == "--::" and text[:19].isascii()
+        second = iso_time(text[:19], tz) if plain else None
+        _remember(_seconds, key, second)
+    return iso_time(text, tz) if second is None else second + millis

@@ -7,12 +7,12 @@ from datetime import datetime
 from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind
 from sentinel.parsers import pam, syslog
 from sentinel.parsers.context import ParseContext
-from sentinel.parsers.fields import ANONYMOUS_NAMES, ip, number
+from sentinel.parsers.fields import ANONYMOUS_NAMES, ip
 from sentinel.parsers.timeparse import ctime_time
 
 _FILE_OPS = {"MKDIR": "mkdir", "RMDIR": "rmdir", "DELETE": "delete", "RENAME": "rename"}
 _TRANSFERS = {"DOWNLOAD": Direction.DOWNLOAD, "UPLOAD": Direction.UPLOAD}
-_CLIENT = ': Client "'
+_ANON_PASSWORD = ', anon password "'
 # A user name may hold `] OK LOGIN: Client "..."` (it is whatever the client sent): the
 # real status is the first candidate whose whole line fits; a few tries are enough.
 MAX_CANDIDATES = 4
@@ -39,12 +39,12 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
 
 def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Event | None:
     """One vsftpd message, after the time and the pid."""
-    session = f"vsftpd:{pid}" if pid else None
+    session = "vsftpd:" + pid if pid else None
     if text.startswith('CONNECT: Client "'):
         address = ip(text[17:-1]) if text.endswith('"') else None
         if address is None:
             return None
-        return Event(ts, Kind.CONNECT, ctx.source, ip=address, session=session)
+        return Event(ts, Kind.CONNECT, ctx.source, None, address, False, None, None, None, session)
     if not text.startswith("["):
         return None  # FTP command/response lines of log_ftp_protocol, among others
     search = 1
@@ -52,7 +52,7 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
         close = text.find("] ", search)
         if close < 0:
             return None
-        event = _candidate(ts, text, close, session, ctx)
+        event = _candidate(ts, text, close, session, ctx.source)
         if event is not None:
             return event
         search = close + 1
@@ -60,50 +60,51 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
 
 
 def _candidate(
-    ts: datetime, text: str, close: int, session: str | None, ctx: ParseContext
+    ts: datetime, text: str, close: int, session: str | None, source: str
 ) -> Event | None:
-    """The event if `text[close]` is the `]` that ends the user name, else None."""
+    """The event if `text[close]` is the `]` that ends the user name, else None.
+
+    After it: `OK|FAIL VERB: Client "ip"` and what the verb adds (no verb holds a colon).
+    """
     ok = text.startswith("OK ", close + 2)
-    at = close + (5 if ok else 7)
-    colon = text.find(_CLIENT, at)
-    quote = text.find('"', colon + 10) if colon > 0 else -1
-    if quote < 0 or not (ok or text.startswith("FAIL ", close + 2)):
+    if not ok and not text.startswith("FAIL ", close + 2):
+        return None
+    at = close + 5 if ok else close + 7
+    colon = text.find(":", at)
+    quote = text.find('"', colon + 10)
+    if colon < 0 or quote < 0 or not text.startswith(' Client "', colon + 1):
         return None
     address = ip(text[colon + 10 : quote])
+    if address is None:
+        return None
+    what, tail = text[at:colon], text[quote + 1 :]
     user = text[1:close]
     anonymous = user in ANONYMOUS_NAMES
     if anonymous:
         user = ANONYMOUS_USER
-    what, tail = text[at:colon], text[quote + 1 :]
-    found = _what(what, tail, ok, anonymous)
-    if found is None or address is None:
-        return None
-    kind, path, nbytes, direction, action = found
-    # `ok` tells failed transfers and file operations; a login's outcome is its kind
-    return Event(
-        ts, kind, ctx.source, user, address, anonymous, path, nbytes, direction, session,
-        ok or what == "LOGIN", action,
-    )  # fmt: skip
-
-
-_What = tuple[Kind, str | None, int | None, Direction | None, str | None]
-
-
-def _what(what: str, tail: str, ok: bool, anonymous: bool) -> _What | None:
-    """Kind, path, bytes, direction and action from what follows `Client "ip"`."""
     if what == "LOGIN":
         # the anonymous "password" follows anonymous logins: checked, never kept
-        if tail and not (anonymous and tail.startswith(', anon password "') and tail[-1] == '"'):
+        if tail and not (anonymous and tail.startswith(_ANON_PASSWORD) and tail[-1] == '"'):
             return None
-        return Kind.LOGIN_SUCCESS if ok else Kind.LOGIN_FAILURE, None, None, None, None
+        kind = Kind.LOGIN_SUCCESS if ok else Kind.LOGIN_FAILURE
+        return Event(ts, kind, source, user, address, anonymous, None, None, None, session)
     direction = _TRANSFERS.get(what)
     if direction is not None:
         found = _transfer(tail)
-        return None if found is None else (Kind.TRANSFER, *found, direction, None)
+        if found is None:
+            return None
+        path, nbytes = found
+        return Event(
+            ts, Kind.TRANSFER, source, user, address, anonymous, path, nbytes, direction,
+            session, ok,
+        )  # fmt: skip
     action = _FILE_OPS.get(what)
-    if action is None or not tail.startswith(', "') or len(tail) < 4 or tail[-1] != '"':
+    if action is None or len(tail) < 4 or not tail.startswith(', "') or tail[-1] != '"':
         return None
-    return Kind.FILE_OP, tail[3:-1], None, None, action
+    return Event(
+        ts, Kind.FILE_OP, source, user, address, anonymous, tail[3:-1], None, None, session,
+        ok, action,
+    )  # fmt: skip
 
 
 def _transfer(tail: str) -> tuple[str, int] | None:
@@ -111,11 +112,15 @@ def _transfer(tail: str) -> tuple[str, int] | None:
     if not tail.endswith("Kbyte/sec"):
         return None
     head = tail[: tail.rfind(", ")]
-    nbytes: int | None = 0
+    nbytes = 0
     if head.endswith(" bytes"):
         comma = head.rfind(", ")
-        nbytes = number(head[comma + 2 : -6])
+        count = head[comma + 2 : -6]
+        # ASCII digits only, as logged; a bigger count than 19 digits is no count
+        if not (count.isdigit() and count.isascii() and len(count) < 20):
+            return None
+        nbytes = int(count)
         head = head[:comma]
-    if nbytes is None or not head.startswith(', "') or len(head) < 4 or head[-1] != '"':
+    if len(head) < 4 or not head.startswith(', "') or head[-1] != '"':
         return None
     return head[3:-1], nbytes

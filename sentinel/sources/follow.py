@@ -148,6 +148,15 @@ class Follower:
                 return Batch(lines, self.current_position(), more)
         return Batch([], self.current_position(), True)
 
+    def launch(self) -> None:
+        """Opens the file now, pinning its inode: lines written after the daemon says it is
+        ready must not depend on when the first read happens (a rotation could come first)."""
+        if self._file is None:
+            try:
+                self._open_first()
+            except OSError as error:
+                self._fail(error)
+
     def read(self) -> tuple[list[bytes], Position | None, bool]:
         """The runner's LineReader protocol: (lines, position after them, more pending)."""
         batch = self.read_batch()

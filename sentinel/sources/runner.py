@@ -38,7 +38,8 @@ class LineReader(Protocol):
 
 @runtime_checkable
 class Launchable(Protocol):
-    """A reader with a thread of its own (journalctl), started with the daemon."""
+    """A reader with something to start with the daemon: a follower opens its file, a
+    journal reader starts journalctl."""
 
     def launch(self) -> None: ...
 
