@@ -24,6 +24,7 @@ from sentinel.sources.watch import DirectoryWatcher
 
 log = logging.getLogger("sentinel.directories")
 FULL_SCAN_EVERY = 600.0  # seconds between two full audits of every directory
+RESCAN_AFTER_FINDING = 60.0  # a finding from the watcher brings the next full audit this close
 SETTLED_QUIET = 3.0  # seconds without change before an upload not closed cleanly is read
 
 
@@ -93,7 +94,10 @@ class Supervisor:
                 next_full = self.clock() + FULL_SCAN_EVERY
             while not self._settled.empty() and not self._stop.is_set():
                 directory, rels = self._settled.get()
-                self._report(self.quick.audit_paths(directory, rels, self._now()), full=False)
+                report = self.quick.audit_paths(directory, rels, self._now())
+                self._report(report, full=False)
+                if report.alerts:  # the gauges come from full audits: refresh them soon
+                    next_full = min(next_full, self.clock() + RESCAN_AFTER_FINDING)
             self._kick.wait(min(FULL_SCAN_EVERY, max(0.1, next_full - self.clock())))
             self._kick.clear()
 

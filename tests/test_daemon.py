@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -238,3 +241,42 @@ def test_alertmanager_and_mail_receive_the_alert(tmp_path: Path, sentinel: Facto
             assert daemon.stop() == 0
     finally:
         manager.stop()
+
+
+def test_upload_through_live_vsftpd_is_inspected_within_seconds(
+    vsftpd_server: RunningServer, sentinel: Factory, receiver: HttpReceiver
+) -> None:
+    from tests.test_files_inspect import make_nir, spaced
+
+    rng = random.Random(2021)
+    outgoing = accounts.home("alice") / f"outgoing-{uuid.uuid4().hex[:8]}"
+    outgoing.mkdir()
+    shutil.chown(outgoing, "alice")
+    try:
+        daemon = sentinel(
+            {
+                "sources": [{"path": str(vsftpd_server.main_log_path), "format": "vsftpd"}],
+                "directories": [{"path": str(outgoing), "inspect": True, "max_age": "7d"}],
+                "notify": {"targets": [{"url": receiver.apprise_url()}]},
+            }
+        )
+        daemon.start()
+        nirs = [make_nir(rng) for _ in range(5)]
+        export = "".join(f"DUPONT;Jean;{spaced(n)};glycemie 5.4\n" for n in nirs).encode()
+        with vsftpd_server.session(scenario.BENIGN["alice"], "alice") as alice:
+            began = time.monotonic()
+            alice.upload(f"{outgoing.name}/results.csv", export)
+        [posted] = receiver.wait_for(1, timeout=15)
+        elapsed = time.monotonic() - began
+        body = posted.body.decode()
+        assert "unencrypted_personal_data" in posted.json()["title"]
+        assert "results.csv" in body
+        for nir in nirs:
+            assert nir not in body and spaced(nir) not in body
+        assert elapsed < 10, elapsed
+        labels = {"rule": "unencrypted_personal_data", "severity": "critical"}
+        assert daemon.metric("sentinel_alerts_total", **labels) == 1
+        assert daemon.stop() == 0
+        assert all(nir not in daemon.stderr() for nir in nirs)
+    finally:
+        shutil.rmtree(outgoing)

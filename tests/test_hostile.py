@@ -203,7 +203,8 @@ def hostile_lines(moment: datetime) -> list[str]:
     stamp = vsftpd_stamp(moment)
     return [
         stamp + login.replace('"127.0.0.2"', '"198.51.100.10"'),
-        vsftpd_stamp(moment + timedelta(seconds=1)) + login.replace('"127.0.0.2"', '"198.51.100.11"'),
+        vsftpd_stamp(moment + timedelta(seconds=1))
+        + login.replace('"127.0.0.2"', '"198.51.100.11"'),
         stamp + anon.replace('"127.0.0.9"', '"198.51.100.12"'),
     ]
 
@@ -258,9 +259,7 @@ def mail_texts(message: EmailMessage) -> dict[str, str]:
     return parts
 
 
-def test_hostile_names_are_neutral_in_mail_and_chat(
-    tmp_path: Path, daemons: list[Daemon]
-) -> None:
+def test_hostile_names_are_neutral_in_mail_and_chat(tmp_path: Path, daemons: list[Daemon]) -> None:
     log = tmp_path / "vsftpd.log"
     log.touch()
     with HttpReceiver() as chat, SmtpReceiver() as mail:
@@ -269,9 +268,7 @@ def test_hostile_names_are_neutral_in_mail_and_chat(
             tmp_path,
             {
                 "sources": [{"path": str(log), "format": "vsftpd"}],
-                "notify": {
-                    "targets": [{"url": chat.apprise_url()}, {"url": mail.apprise_url()}]
-                },
+                "notify": {"targets": [{"url": chat.apprise_url()}, {"url": mail.apprise_url()}]},
             },
         )
         daemon.start()

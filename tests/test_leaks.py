@@ -166,8 +166,13 @@ def test_planted_identifiers_and_passwords_never_leak(
         messages = mail.wait_for(2, timeout=15)
         rules = [p.json()["title"].split()[1] for p in posts]
         assert sorted(rules) == ["anonymous_access", "unencrypted_personal_data"]
-        anonymous = {"source": "vsftpd", "result": "success", "anonymous": "true"}
-        daemon.wait_metric("sentinel_logins_total", len(passwords), **anonymous)
+        daemon.wait_metric(
+            "sentinel_logins_total",
+            len(passwords),
+            source="vsftpd",
+            result="success",
+            anonymous="true",
+        )
         state = Path(daemon.config["state_dir"])
         assert_private(state)
         outputs["metrics"] = metrics_text(daemon.port)
