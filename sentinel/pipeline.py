@@ -191,10 +191,15 @@ class Pipeline:
                 alerts = [*alerts, *found] if alerts else list(found)
         if alerts is None:
             return ()
+        self.count_alerts(alerts)
+        return alerts
+
+    def count_alerts(self, alerts: Sequence[Alert]) -> None:
+        """sentinel_alerts_total, for the rules' alerts and for those found elsewhere."""
+        counts = self.alert_counts
         for alert in alerts:
             key = (alert.rule, alert.severity.label)
-            self.alert_counts[key] = self.alert_counts.get(key, 0) + 1
-        return alerts
+            counts[key] = counts.get(key, 0) + 1
 
     @staticmethod
     def _count(event: Event, stats: SourceStats) -> None:

@@ -158,6 +158,7 @@ class Runtime:
         """Alerts the directory supervisor found since the last look."""
         found = self.supervisor.take()
         if found:
+            self.pipeline.count_alerts(found)
             self.commit({}, found)
 
     def snapshot(self, *, force: bool = False) -> None:
@@ -190,6 +191,7 @@ class Runtime:
             )
         alerts = self.silence.check(now)
         if alerts:
+            self.pipeline.count_alerts(alerts)
             self.commit({}, alerts)
 
     def status(self) -> str:

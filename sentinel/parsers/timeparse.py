@@ -16,16 +16,20 @@ MONTHS = {
 }
 CACHE_SIZE = 4096  # distinct timestamps remembered; cleared whole when full
 ONE_DAY = timedelta(days=1)
+SECONDS = {f":{n:02d}": timedelta(seconds=n) for n in range(60)}
+"""`:SS` to the time it adds to its minute (a miss is any other text, read the slow way)."""
 MILLISECONDS = {f"{n:03d}": timedelta(milliseconds=n) for n in range(1000)}
 """ProFTPD's `,123`: three ASCII digits to the time they add (a miss is no such field)."""
 _K = TypeVar("_K", bound=Hashable)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-# Memo of pure functions of their key: safe to share between sources and threads. Each
-# has a one-entry memo in front (consecutive lines share their second), swapped whole.
-_ctime: dict[tuple[str, tzinfo], datetime | None] = {}
+# Memos of pure functions of their key: safe to share between sources and threads.
+# A log's stamps mostly rise, so a second seldom comes back but its minute does: the
+# minutes are memoized and the seconds added, behind a one-entry memo of the last stamp
+# (consecutive lines share their second), swapped whole.
+_ctime_minutes: dict[tuple[str, str, tzinfo], datetime | None] = {}
 _ctime_last: tuple[str, tzinfo, datetime | None] = ("", UTC, None)
-_syslog: dict[tuple[str, tzinfo, datetime], datetime | None] = {}
+_syslog_minutes: dict[tuple[str, tzinfo, datetime], datetime | None] = {}
 _syslog_last: tuple[str, tzinfo, datetime, datetime | None] = ("", UTC, _EPOCH, None)
 _seconds: dict[tuple[str, tzinfo], datetime | None] = {}
 
@@ -49,12 +53,17 @@ def ctime_time(text: str, tz: tzinfo) -> datetime | None:
     last = _ctime_last
     if text == last[0] and tz is last[1]:
         return last[2]
-    key = (text, tz)
+    key = (text[:16], text[19:], tz)  # `Sun Nov 22 11:46`, ` 2026`
     try:
-        value = _ctime[key]
+        minute = _ctime_minutes[key]
     except KeyError:
+        minute = _read_ctime(f"{key[0]}:00{key[1]}", tz)
+        _remember(_ctime_minutes, key, minute)
+    seconds = SECONDS.get(text[16:19])
+    if minute is None or seconds is None:
         value = _read_ctime(text, tz)
-        _remember(_ctime, key, value)
+    else:
+        value = minute + seconds
     _ctime_last = (text, tz, value)
     return value
 
@@ -85,12 +94,17 @@ def syslog_time(text: str, ctx: ParseContext) -> datetime | None:
     last = _syslog_last
     if text == last[0] and tz is last[1] and reference is last[2]:
         return last[3]
-    key = (text, tz, reference)
+    key = (text[:12], tz, reference)  # `Nov 22 11:46`
     try:
-        value = _syslog[key]
+        minute = _syslog_minutes[key]
     except KeyError:
+        minute = _read_syslog(key[0] + ":00", tz, reference)
+        _remember(_syslog_minutes, key, minute)
+    seconds = SECONDS.get(text[12:])
+    value = None if minute is None or seconds is None else minute + seconds
+    # the seconds may take a stamp past the reference's next day, into last year
+    if value is None or value > reference + ONE_DAY:
         value = _read_syslog(text, tz, reference)
-        _remember(_syslog, key, value)
     _syslog_last = (text, tz, reference, value)
     return value
 

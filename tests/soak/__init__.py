@@ -1,0 +1,1 @@
+"""Long-running reliability scripts (soak, rotation + SIGKILL stress): not run in CI."""
