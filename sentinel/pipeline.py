@@ -124,6 +124,8 @@ class Pipeline:
         self.dedup: CrossSourceDedup | None = None
         self.pair_sources(len(config.sources) > 1 if pair_sources is None else pair_sources)
         self._next_expiry = 0.0
+        # who fetched what, for directories with `delete_after_download` (set by the daemon)
+        self.on_download: Callable[[Event], None] | None = None
         self._last_ts: object = None
         self._last_t = 0.0
 
@@ -201,11 +203,12 @@ class Pipeline:
             key = (alert.rule, alert.severity.label)
             counts[key] = counts.get(key, 0) + 1
 
-    @staticmethod
-    def _count(event: Event, stats: SourceStats) -> None:
+    def _count(self, event: Event, stats: SourceStats) -> None:
         if event.kind is Kind.TRANSFER:
             if not event.ok or event.direction is None:
                 return
+            if self.on_download is not None and event.direction is Direction.DOWNLOAD:
+                self.on_download(event)
             direction = event.direction.value
             stats.transfers[direction] = stats.transfers.get(direction, 0) + 1
             stats.transfer_bytes[direction] = stats.transfer_bytes.get(direction, 0) + (

@@ -79,6 +79,8 @@ class Runtime:
         )
         self.wakeup = Wakeup(watched_paths(config), wake)
         self.supervisor = Supervisor(config, self.stats.directories, wake, clock)
+        if self.supervisor.track_downloads:
+            self.pipeline.on_download = self.supervisor.note_download
         self.metrics: MetricsServer | None = None
         if config.metrics.listen not in ("", "off"):
             self.metrics = MetricsServer(config.metrics, build_registry(collector))

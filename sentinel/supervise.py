@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,7 +19,9 @@ from sentinel.alerts import Alert
 from sentinel.config.model import Config, DirectoryConfig
 from sentinel.files.audit import DirectoryAuditor, DirectoryReport
 from sentinel.files.inspect import InspectionCache
+from sentinel.events import Event
 from sentinel.files.posture import posture_alerts
+from sentinel.files.stale import downloaded_still_present
 from sentinel.sinks.metrics import DirectoryStats
 from sentinel.sources.watch import DirectoryWatcher
 
@@ -26,6 +29,7 @@ log = logging.getLogger("sentinel.directories")
 FULL_SCAN_EVERY = 600.0  # seconds between two full audits of every directory
 RESCAN_AFTER_FINDING = 60.0  # a finding from the watcher brings the next full audit this close
 SETTLED_QUIET = 3.0  # seconds without change before an upload not closed cleanly is read
+DOWNLOADS_KEPT = 100_000  # recent downloads remembered for delete_after_download
 
 
 class Supervisor:
@@ -49,14 +53,13 @@ class Supervisor:
         # the watcher only hands over files that were closed or stayed unchanged a while
         self.quick = DirectoryAuditor(config.server_name, rules, cache, settle=0.0)
         self._settled: queue.SimpleQueue[tuple[DirectoryConfig, list[str]]] = queue.SimpleQueue()
+        self.downloads: deque[tuple[str, str | None, datetime]] = deque(maxlen=DOWNLOADS_KEPT)
+        self.track_downloads = any(d.delete_after_download for d in config.directories)
         self._stop = threading.Event()
         self._kick = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sentinel-directories")
-        self.watcher: DirectoryWatcher | None = None
-        if config.directories:
-            self.watcher = DirectoryWatcher(
-                config.directories, self._on_settled, quiet=SETTLED_QUIET
-            )
+        self.watcher: DirectoryWatcher | None = None  # made in start(): watchdog starts a
+        # thread as soon as its observer exists
 
     @property
     def active(self) -> bool:
@@ -66,7 +69,10 @@ class Supervisor:
         if not self.active:
             return
         self._thread.start()
-        if self.watcher is not None:
+        if self.config.directories:
+            self.watcher = DirectoryWatcher(
+                self.config.directories, self._on_settled, quiet=SETTLED_QUIET
+            )
             self.watcher.start()
 
     def stop(self) -> None:
@@ -78,6 +84,11 @@ class Supervisor:
             self.watcher.stop()
             self.watcher.join()
         self._thread.join()
+
+    def note_download(self, event: Event) -> None:
+        """Called by the main thread for each download; deque appends are thread-safe."""
+        if event.path is not None:
+            self.downloads.append((event.path, event.user, event.ts))
 
     def _on_settled(self, directory: DirectoryConfig, rels: list[str]) -> None:
         self._settled.put((directory, rels))
@@ -105,12 +116,24 @@ class Supervisor:
         for directory in self.config.directories:
             if self._stop.is_set():
                 return
+            now = self._now()
+            keep_facts = directory.delete_after_download is not None
             try:
-                report = self.full.audit(directory, self._now())
+                report = self.full.audit(directory, now, keep_facts=keep_facts)
             except OSError as error:
                 log.error("cannot audit %s: %s", directory.path, error)
                 continue
             self._report(report, full=True)
+            if keep_facts:
+                left = downloaded_still_present(
+                    server=self.config.server_name,
+                    directory=directory,
+                    downloads=list(self.downloads),
+                    facts=report.facts,
+                    now=now,
+                    settings=self.config.rules["stale_file"],
+                )
+                self._send([left] if left else [])
         settings = self.config.rules["insecure_server_config"]
         for check in self.config.server_configs:
             self._send(posture_alerts(self.config.server_name, check, self._now(), settings))

@@ -22,7 +22,7 @@ def address(n: int) -> str:
 
 
 def connect(ip: str, moment: datetime) -> str:
-    return vsftpd_stamp(moment) + CONNECT.replace('"127.0.0.4"', f'"{ip}"')
+    return vsftpd_stamp(moment) + CONNECT.replace('"127.0.0.2"', f'"{ip}"')
 
 
 def login(user: str, ip: str, moment: datetime) -> str:
