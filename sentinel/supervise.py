@@ -17,9 +17,9 @@ from datetime import datetime
 
 from sentinel.alerts import Alert
 from sentinel.config.model import Config, DirectoryConfig
+from sentinel.events import Event
 from sentinel.files.audit import DirectoryAuditor, DirectoryReport
 from sentinel.files.inspect import InspectionCache
-from sentinel.events import Event
 from sentinel.files.posture import posture_alerts
 from sentinel.files.stale import downloaded_still_present
 from sentinel.sinks.metrics import DirectoryStats

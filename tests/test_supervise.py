@@ -38,7 +38,7 @@ def test_a_downloaded_file_left_behind_is_reported(tmp_path: Path) -> None:
             path=str(fetched),
             nbytes=12,
             direction=Direction.DOWNLOAD,
-        )  # fmt: skip
+        )
     )
     supervisor._full_round()
     found = supervisor.take()
