@@ -163,8 +163,8 @@ def vsftpd(s: Step, people: Population, rng: random.Random) -> Iterator[str]:
     elif s.what in ("download", "upload"):
         rate = rng.uniform(20, 90000) if s.size else 0.0
         amount = f"{s.size} bytes, " if s.size else ""
-        verb = s.what.upper()
-        yield f'{head} [pid {s.pid + 1}] [{s.user}] OK {verb}: {client}, "{s.path}", {amount}{rate:.2f}Kbyte/sec'
+        verb = f"[pid {s.pid + 1}] [{s.user}] OK {s.what.upper()}"
+        yield f'{head} {verb}: {client}, "{s.path}", {amount}{rate:.2f}Kbyte/sec'
     elif s.what == "mkdir":
         yield f'{head} [pid {s.pid + 1}] [{s.user}] OK MKDIR: {client}, "{s.path}"'
 
@@ -174,7 +174,10 @@ def xferlog(s: Step, people: Population, rng: random.Random) -> Iterator[str]:
         mode, user = ("a", "mozilla@example.com") if s.user == "ftp" else ("r", s.user)
         direction = "o" if s.what == "download" else "i"
         seconds = s.size // 8_000_000 + 1  # vsftpd rounds up: 1 for a small file
-        yield f"{ctime(s.ts)} {seconds} {s.ip} {s.size} {s.path} b _ {direction} {mode} {user} ftp 0 * c"
+        yield (
+            f"{ctime(s.ts)} {seconds} {s.ip} {s.size} {s.path} b _ {direction} {mode} {user}"
+            " ftp 0 * c"
+        )
 
 
 def openssh(s: Step, people: Population, rng: random.Random) -> Iterator[str]:
@@ -186,7 +189,8 @@ def openssh(s: Step, people: Population, rng: random.Random) -> Iterator[str]:
     if s.what == "login":
         user = s.user
         yield f"{sshd} Accepted password for {user} from {s.ip} port {s.port} ssh2"
-        yield f"{sshd} pam_unix(sshd:session): session opened for user {user}(uid={people.uid[user]}) by (uid=0)"
+        uid = people.uid[user]
+        yield f"{sshd} pam_unix(sshd:session): session opened for user {user}(uid={uid}) by (uid=0)"
         yield f"{sftp} session opened for local user {user} from [{s.ip}]"
     elif s.what == "fail" and s.known:
         yield (
@@ -194,7 +198,8 @@ def openssh(s: Step, people: Population, rng: random.Random) -> Iterator[str]:
             f" tty=ssh ruser= rhost={s.ip}  user={s.user}"
         )
         yield f"{sshd} Failed password for {s.user} from {s.ip} port {s.port} ssh2"
-        yield f"{sshd} Connection closed by authenticating user {s.user} {s.ip} port {s.port} [preauth]"
+        closed = f"{s.user} {s.ip} port {s.port} [preauth]"
+        yield f"{sshd} Connection closed by authenticating user {closed}"
     elif s.what == "fail":
         yield f"{sshd} Invalid user {s.user} from {s.ip} port {s.port}"
         yield f"{sshd} pam_unix(sshd:auth): check pass; user unknown"

@@ -162,6 +162,13 @@ class Runtime:
         if found:
             self.pipeline.count_alerts(found)
             self.commit({}, found)
+        actions = self.supervisor.take_actions()
+        if actions:
+            try:
+                self.store.record_actions(actions)
+            except StoreError as error:
+                self.stats.store_errors += 1
+                log.error("state store: %s", error)
 
     def snapshot(self, *, force: bool = False) -> None:
         now = self.clock()

@@ -14,6 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from sentinel.alerts import Alert
 from sentinel.config.model import Config, DirectoryConfig
@@ -47,6 +48,7 @@ class Supervisor:
         self.wake = wake
         self.clock = clock
         self.outbox: queue.SimpleQueue[Alert] = queue.SimpleQueue()
+        self.actions: queue.SimpleQueue[dict[str, object]] = queue.SimpleQueue()
         cache = InspectionCache()
         rules = config.rules
         self.full = DirectoryAuditor(config.server_name, rules, cache)
@@ -147,7 +149,10 @@ class Supervisor:
                 personal_data_files=figures.personal_data_files,
             )
         for action in report.actions:
-            log.warning("directory action: %s", action.to_dict())
+            record = action.to_dict()
+            log.warning("directory action: %s", record)
+            if action.done:
+                self.actions.put(record)
         self._send(list(report.alerts))
 
     def _send(self, alerts: list[Alert]) -> None:
@@ -158,7 +163,18 @@ class Supervisor:
 
     def take(self) -> list[Alert]:
         """The findings waiting for the main thread."""
-        found = []
-        while not self.outbox.empty():
-            found.append(self.outbox.get())
-        return found
+        return _drain(self.outbox)
+
+    def take_actions(self) -> list[dict[str, object]]:
+        """Quarantines and deletions done, for the main thread to record in the store."""
+        return _drain(self.actions)
+
+
+T = TypeVar("T")
+
+
+def _drain(waiting: queue.SimpleQueue[T]) -> list[T]:
+    found = []
+    while not waiting.empty():
+        found.append(waiting.get())
+    return found

@@ -53,6 +53,7 @@ class Daemon(Sentinel):
         super().__init__(workdir, config)
         self.global_args = list(global_args)
         self.wrap = list(wrap)
+        self.env: dict[str, str] = {}
 
     def argv(self) -> list[str]:
         command = [sys.executable, "-m", "sentinel", *self.global_args, "run"]
@@ -64,7 +65,7 @@ class Daemon(Sentinel):
         if self.notify is None:
             self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             self.notify.bind(str(self.notify_path))
-        env = dict(os.environ, NOTIFY_SOCKET=str(self.notify_path))
+        env = dict(os.environ, NOTIFY_SOCKET=str(self.notify_path), **self.env)
         with self.log.open("ab") as err:
             self.proc = subprocess.Popen(
                 self.argv(), stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=env

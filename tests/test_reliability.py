@@ -244,3 +244,37 @@ def kill_with_full_outbox(
     wait_until("the outbox empty", lambda: daemon.metric("sentinel_notification_queue") == 0)
     assert daemon.stop() == 0
     return delivered(chat, ips)
+
+
+def test_a_notify_socket_nobody_reads_never_stalls_detection(
+    tmp_path: Path, daemons: list[Daemon], chat: HttpReceiver
+) -> None:
+    """systemd busy (or a supervisor that never reads): the notify socket's queue fills
+    up (net.unix.max_dgram_qlen datagrams); detection must go on regardless."""
+    log = tmp_path / "vsftpd.log"
+    log.touch()
+    config = {
+        "sources": [{"path": str(log), "format": "vsftpd"}],
+        "notify": {"targets": [{"url": chat.apprise_url()}]},
+    }
+    daemon = new_daemon(daemons, tmp_path, config)
+    daemon.env = {"WATCHDOG_USEC": "100000"}  # a ping every 50 ms: the queue fills in 1 s
+    daemon.start()  # reads READY=1, then nothing more
+    queue_length = int(Path("/proc/sys/net/unix/max_dgram_qlen").read_text())
+    wait_until("the notify queue full", lambda: notify_queued(daemon) > queue_length, 10)
+    attack(log, "203.0.113.91")
+    [posted] = chat.wait_for(1, timeout=10)
+    assert "203.0.113.91" in posted.json()["title"]
+    assert daemon.stop() == 0
+
+
+def notify_queued(daemon: Daemon) -> int:
+    """Datagrams waiting in the test's notify socket (SIOCINQ counts only the first)."""
+    assert daemon.notify is not None
+    daemon.notify.setblocking(False)
+    try:
+        return len(
+            [1 for _ in range(1000) if daemon.notify.recv(4096, socket.MSG_PEEK) and False]
+        )
+    finally:
+        daemon.notify.setblocking(True)

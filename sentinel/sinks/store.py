@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at);
 CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS actions (
+    id INTEGER PRIMARY KEY, recorded_at REAL NOT NULL, record TEXT NOT NULL);
 """
 
 
@@ -282,6 +284,19 @@ class Store:
         rows = self._query(
             "SELECT record FROM alerts WHERE last_seen >= ? ORDER BY last_seen, id", (start,)
         )
+        return [json.loads(row[0]) for row in rows]
+
+    def record_actions(self, records: Sequence[Mapping[str, object]]) -> None:
+        """Quarantines and deletions done on exchange directories (paths, never contents)."""
+        now = self.clock()
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO actions (recorded_at, record) VALUES (?, ?)",
+                [(now, json.dumps(record, sort_keys=True)) for record in records],
+            )
+
+    def list_actions(self) -> list[dict[str, Any]]:
+        rows = self._query("SELECT record FROM actions ORDER BY id")
         return [json.loads(row[0]) for row in rows]
 
     def prune_history(self, max_rows: int = HISTORY_MAX_ROWS) -> int:

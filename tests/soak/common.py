@@ -41,6 +41,16 @@ def daemon(workdir: Path, log: Path, extra: dict[str, Any] | None = None) -> Dae
     return Daemon(workdir, config)
 
 
+def start(sentinel: Daemon) -> None:
+    """Starts, then leaves the notify socket: nobody reads it in a long run, and sentinel's
+    notifier blocks on a full one (see docs/RELIABILITY.md)."""
+    sentinel.start()
+    if sentinel.notify is not None:
+        sentinel.notify.close()
+        sentinel.notify = None
+        sentinel.notify_path.unlink()
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of the process (all its threads), in seconds."""
     text = Path(f"/proc/{pid}/stat").read_text()

@@ -25,7 +25,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.soak.common import address, connect, daemon, failure
+from tests.soak.common import start, address, connect, daemon, failure
 
 TICK = 0.1
 HOSTS = 40
@@ -95,7 +95,7 @@ def main() -> int:
     kills = set(rng.sample(range(5, ticks), args.kills))
     per_tick = max(1, round(args.rate * TICK))
     written = 0
-    sentinel.start()
+    start(sentinel)
     began = time.monotonic()
     try:
         for tick in range(ticks):
@@ -116,7 +116,7 @@ def main() -> int:
                     rename_create(log)
                 print(f"t={time.monotonic() - began:5.1f}s SIGKILL"
                       + (" + rotation while down" if down_rotation else ""), flush=True)  # fmt: skip
-                sentinel.start()
+                start(sentinel)
             time.sleep(max(0.0, began + (tick + 1) * TICK - time.monotonic()))
         marker = "198.51.100.250"  # all lines before it are read once its alert is stored
         end = datetime.now().astimezone()

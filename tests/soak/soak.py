@@ -17,7 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from tests.soak.common import address, connect, cpu_seconds, daemon, failure, login, rss_mib
+from tests.soak.common import start, address, connect, cpu_seconds, daemon, failure, login, rss_mib
 
 SAMPLE_EVERY = 10.0
 TICK = 0.1
@@ -44,7 +44,7 @@ def main() -> int:
     log = work / "vsftpd.log"
     log.touch()
     sentinel = daemon(work, log)
-    sentinel.start()
+    start(sentinel)
     pid = sentinel.pid
     samples: list[tuple[float, float, float, float]] = []  # t, rss MiB, cpu s, lines read
     began = time.monotonic()
