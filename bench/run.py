@@ -14,8 +14,9 @@ tool's own ru_maxrss, through GNU time, see run_once):
 - `mtail --one_shot` with bench/mtail/vsftpd.mtail (logins, transfers, bytes) on vsftpd.log;
 - the peak RSS of `sentinel replay` on the flood (1M failed logins from 1M addresses in 4 min);
 - `sentinel scan --json DIR` beside `find DIR -mtime +7` on the generated tree.
-Live latency and idle CPU of `sentinel run` are not measured here (the daemon comes later).
-Prints the tables and writes them to bench/RESULTS.md with the machine and the date.
+Live latency and idle CPU of `sentinel run` are bench/latency.py's: its section of
+bench/RESULTS.md is kept. Prints the tables and writes them to bench/RESULTS.md with the
+machine and the date.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ FILTERS = Path("/etc/fail2ban/filter.d")
 SENTINEL = [sys.executable, "-m", "sentinel"]
 LOOP = "import sys\nn = 0\nfor line in open(sys.argv[1], 'rb'):\n    n += 1\nprint(n)\n"
 TIME = "/usr/bin/time"  # GNU time (Debian package "time")
+LATENCY = ("<!-- latency:start -->", "<!-- latency:end -->")  # bench/latency.py's section
 CHILD_LIMIT = 900.0  # seconds: a child still running then is killed (bounded run)
 # log under test -> (sentinel's --format, fail2ban filter or None)
 LOGS = {
@@ -339,7 +341,16 @@ def main() -> None:
     ]
     print("\n".join(report))
     if not args.no_write:
-        (HERE / "RESULTS.md").write_text("\n".join(report) + "\n")
+        write_results(HERE / "RESULTS.md", "\n".join(report) + "\n")
+
+
+def write_results(path: Path, report: str) -> None:
+    """Our report, keeping the live-latency section that bench/latency.py keeps in the file."""
+    text = path.read_text() if path.exists() else ""
+    start, end = text.find(LATENCY[0]), text.find(LATENCY[1])
+    if 0 <= start < end:
+        report += "\n" + text[start : end + len(LATENCY[1])] + "\n"
+    path.write_text(report)
 
 
 NOTES = [
@@ -358,7 +369,7 @@ NOTES = [
     "  (stale after 30 days, files inspected for personal data); find only compares mtimes.",
     "- Logs: bench/generate.py (seed 2021), shapes copied from tests/samples/captured/;",
     "  the tree: bench/tree.py. Both under bench/data/ (git-ignored), generated once.",
-    "- Not measured here: live latency and idle CPU of `sentinel run` (the daemon comes later).",
+    "- Not measured here: live latency and idle CPU of `sentinel run` (bench/latency.py, below).",
 ]
 
 

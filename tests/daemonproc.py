@@ -54,8 +54,17 @@ def download(ip: str, n: int, moment: datetime | None = None) -> str:
 class Sentinel:
     """One `sentinel run` with its own state dir, metrics port and notify socket."""
 
-    def __init__(self, workdir: Path, config: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        config: dict[str, Any],
+        *,
+        options: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.workdir = workdir
+        self.options = options  # global options, before `run`
+        self.env = env or {}
         self.port = free_port()
         self.config_path = workdir / "sentinel.yaml"
         base: dict[str, Any] = {
@@ -78,10 +87,18 @@ class Sentinel:
         if self.notify is None:
             self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             self.notify.bind(str(self.notify_path))
-        env = dict(os.environ, NOTIFY_SOCKET=str(self.notify_path))
+        env = dict(os.environ, NOTIFY_SOCKET=str(self.notify_path), **self.env)
         with self.log.open("ab") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "sentinel", "run", "-c", str(self.config_path)],
+                [
+                    sys.executable,
+                    "-m",
+                    "sentinel",
+                    *self.options,
+                    "run",
+                    "-c",
+                    str(self.config_path),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=err,
                 stderr=err,

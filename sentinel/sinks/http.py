@@ -24,9 +24,24 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
+REQUEST_TIMEOUT = 10.0  # seconds a client may take to shake hands or send its request
+
+
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     block_on_close = False
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        # The TLS handshake runs here, in the request's own thread: in accept() a client
+        # that never speaks would hold up every scrape.
+        if isinstance(request, ssl.SSLSocket):
+            request.settimeout(REQUEST_TIMEOUT)
+            try:
+                request.do_handshake()
+            except (OSError, ssl.SSLError) as error:
+                log.debug("metrics TLS handshake failed: %s", error)
+                return
+        super().finish_request(request, client_address)
 
 
 class _IPv6Server(_ThreadingServer):
@@ -34,6 +49,8 @@ class _IPv6Server(_ThreadingServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    timeout = REQUEST_TIMEOUT
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("metrics request: " + format, *args)
 
@@ -96,7 +113,9 @@ class MetricsServer:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             context.load_cert_chain(self.settings.tls_cert, self.settings.tls_key)
-            server.socket = context.wrap_socket(server.socket, server_side=True)
+            server.socket = context.wrap_socket(
+                server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.5}, name="metrics-http"

@@ -90,6 +90,9 @@ class Deliverer:
 
     def _run(self) -> None:
         sender = self.sender or Dispatcher()
+        if any(t.kind == "apprise" for t in self.notify.targets):
+            import apprise  # noqa: F401 (now, not on the first alert: the import takes ~0.2 s)
+
         store: Store | None = None
         next_prune = 0.0
         while not self._stop.is_set():

@@ -25,7 +25,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.soak.common import start, address, connect, daemon, failure
+from tests.soak.common import address, connect, daemon, failure, start
 
 TICK = 0.1
 HOSTS = 40
@@ -114,8 +114,8 @@ def main() -> int:
                 down_rotation = rng.random() < 0.5
                 if down_rotation:
                     rename_create(log)
-                print(f"t={time.monotonic() - began:5.1f}s SIGKILL"
-                      + (" + rotation while down" if down_rotation else ""), flush=True)  # fmt: skip
+                why = " + rotation while down" if down_rotation else ""
+                print(f"t={time.monotonic() - began:5.1f}s SIGKILL{why}", flush=True)
                 start(sentinel)
             time.sleep(max(0.0, began + (tick + 1) * TICK - time.monotonic()))
         marker = "198.51.100.250"  # all lines before it are read once its alert is stored
@@ -123,7 +123,9 @@ def main() -> int:
         with log.open("a") as out:
             out.writelines(failure(marker, end + timedelta(seconds=i)) + "\n" for i in range(10))
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and marker not in {a.get("ip") for a in stored(sentinel.config_path)}:
+        while time.monotonic() < deadline and marker not in {
+            a.get("ip") for a in stored(sentinel.config_path)
+        }:
             time.sleep(0.5)  # fmt: skip
         assert sentinel.stop() == 0
     finally:
@@ -132,7 +134,10 @@ def main() -> int:
     expected = sorted([f"198.51.100.{h}" for h in range(0, HOSTS, 2)] + [marker])
     print(f"seed {seed}: {written} lines in {args.seconds:.0f} s, {args.rotations} rotations, "
           f"{args.kills} SIGKILLs")  # fmt: skip
-    print(f"brute_force alerts stored: {len(ips)} (expected {len(expected)}), distinct {len(set(ips))}")
+    print(
+        f"brute_force alerts stored: {len(ips)} (expected {len(expected)}),"
+        f" distinct {len(set(ips))}"
+    )
     missing = sorted(set(expected) - set(ips))
     extra = sorted(set(ips) - set(expected))
     twice = sorted(ip for ip in set(ips) if ips.count(ip) > 1)

@@ -17,7 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from tests.soak.common import start, address, connect, cpu_seconds, daemon, failure, login, rss_mib
+from tests.soak.common import address, connect, cpu_seconds, daemon, failure, login, rss_mib, start
 
 SAMPLE_EVERY = 10.0
 TICK = 0.1
@@ -64,7 +64,12 @@ def main() -> int:
                     read = sentinel.metric("sentinel_log_lines_total", source="vsftpd")
                     sample = (now - began, rss_mib(pid), cpu_seconds(pid) - cpu0, read)
                     samples.append(sample)
-                    print("t=%5.0fs rss=%6.1f MiB cpu=%7.1f s read=%d written=%d" % (*sample, written), flush=True)
+                    at, mib, used, got = sample
+                    print(
+                        f"t={at:5.0f}s rss={mib:6.1f} MiB cpu={used:7.1f} s"
+                        f" read={got:.0f} written={written}",
+                        flush=True,
+                    )
                     next_sample += SAMPLE_EVERY
                 time.sleep(max(0.0, began + (written / per_tick) * TICK - time.monotonic()))
         deadline = time.monotonic() + 60
@@ -85,7 +90,10 @@ def main() -> int:
     print(f"lines written {written} at {rate:.0f}/s over {args.minutes} min; read {read:.0f}")
     print(f"caught up {drained:.1f} s after the writer stopped")
     print(f"RSS start {rss[0]:.1f} MiB, end {rss[-1]:.1f} MiB, max {max(rss):.1f} MiB")
-    print(f"CPU {cpu:.1f} s in {elapsed:.0f} s: {cpu / elapsed / (rate / 1000):.3f} CPU-s/s per 1k lines/s")
+    print(
+        f"CPU {cpu:.1f} s in {elapsed:.0f} s:"
+        f" {cpu / elapsed / (rate / 1000):.3f} CPU-s/s per 1k lines/s"
+    )
     raised = {k[1]: v for k, v in alerts.items() if k[0] == "sentinel_alerts_total"}
     print(f"alerts: {raised}")
     print(f"work directory: {work}")
