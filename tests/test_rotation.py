@@ -16,6 +16,7 @@ import pytest
 from sentinel.sources import rotation
 from sentinel.sources.follow import Follower, Position
 from sentinel.sources.wakeup import Wakeup
+from tests.test_follow import drain
 
 DEADLINE = 20.0
 
@@ -33,16 +34,6 @@ def write_lines(fd: int, numbers: range) -> None:
 
 def open_log(path: Path) -> int:
     return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-
-
-def drain(follower: Follower, max_bytes: int = 1 << 20) -> list[bytes]:
-    lines: list[bytes] = []
-    for _ in range(10_000):
-        batch = follower.read_batch(max_bytes)
-        lines.extend(batch.lines)
-        if not batch.more:
-            return lines
-    raise AssertionError("read_batch kept saying more")
 
 
 def shift(path: Path, keep: int = 50) -> None:

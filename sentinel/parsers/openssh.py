@@ -10,8 +10,15 @@ from sentinel.parsers import pam, proftpd, pureftpd, sftp, syslog, vsftpd
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ip, number
 
+# module names: reading an enum member costs an attribute lookup on its class
+_INVALID_USER, _LOGIN_FAILURE, _LOGIN_SUCCESS = (
+    Kind.INVALID_USER,
+    Kind.LOGIN_FAILURE,
+    Kind.LOGIN_SUCCESS,
+)
+
 _Message = Callable[[datetime, str | None, str, ParseContext], Event | None]
-_OUTCOMES = {"Accepted ": Kind.LOGIN_SUCCESS, "Failed ": Kind.LOGIN_FAILURE}
+_OUTCOMES = {"Accepted ": _LOGIN_SUCCESS, "Failed ": _LOGIN_FAILURE}
 _INVALID = "invalid user "
 
 
@@ -36,11 +43,11 @@ def sshd_message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) ->
         found = _user_and_address(text, 13)
         if found is None:
             return None
-        return Event(ts, Kind.INVALID_USER, ctx.source, found[0], found[1], session=session)
+        return Event(ts, _INVALID_USER, ctx.source, found[0], found[1], session=session)
     kind = _OUTCOMES.get(text[: text.find(" ") + 1])
     if kind is None:
         return None
-    start = 7 if kind is Kind.LOGIN_FAILURE else 9
+    start = 7 if kind is _LOGIN_FAILURE else 9
     for_at = text.find(" for ", start)
     method = text[start:for_at]
     if for_at < 0 or method == "none":  # `none` is a client probing, not a guess

@@ -8,6 +8,9 @@ from sentinel.events import ANONYMOUS_USER, Event, Kind
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ANONYMOUS_NAMES, ip
 
+# module names: reading an enum member costs an attribute lookup on its class
+_LOGIN_FAILURE = Kind.LOGIN_FAILURE
+
 # Only FTP daemons whose failures PAM alone tells in auth.log. Not sshd, nor Pure-FTPd:
 # each logs its own failure with the client's address (PAM's `rhost` is Pure-FTPd's host
 # name), so counting PAM's line too would count one attempt twice. Not sudo or login either.
@@ -29,6 +32,6 @@ def message(ts: datetime, text: str, ctx: ParseContext) -> Event | None:
     address = ip(fields.get("rhost", ""))
     anonymous = user in ANONYMOUS_NAMES
     return Event(
-        ts, Kind.LOGIN_FAILURE, ctx.source, ANONYMOUS_USER if anonymous else user, address,
+        ts, _LOGIN_FAILURE, ctx.source, ANONYMOUS_USER if anonymous else user, address,
         anonymous, detail="pam",
     )  # fmt: skip

@@ -10,10 +10,19 @@ from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ip
 from sentinel.parsers.timeparse import iso_time
 
+# module names: reading an enum member costs an attribute lookup on its class
+_LOGIN_FAILURE, _LOGIN_SUCCESS, _SECURITY, _SESSION_END, _SESSION_START = (
+    Kind.LOGIN_FAILURE,
+    Kind.LOGIN_SUCCESS,
+    Kind.SECURITY,
+    Kind.SESSION_END,
+    Kind.SESSION_START,
+)
+
 _SUCCESS = ": Login successful."
 _FAILED = " (Login failed): "
 _NO_SUCH_USER = ": no such user found from "
-_SESSIONS = {"FTP session opened.": Kind.SESSION_START, "FTP session closed.": Kind.SESSION_END}
+_SESSIONS = {"FTP session opened.": _SESSION_START, "FTP session closed.": _SESSION_END}
 _SECURITY = (
     ("SECURITY VIOLATION: ", "root_login"),
     ("Maximum login attempts ", "max_login_attempts"),
@@ -57,7 +66,7 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
     detail = next((word for prefix, word in _SECURITY if body.startswith(prefix)), None)
     if detail is None:
         return None
-    return Event(ts, Kind.SECURITY, ctx.source, ip=address, session=session, detail=detail)
+    return Event(ts, _SECURITY, ctx.source, ip=address, session=session, detail=detail)
 
 
 def _login(
@@ -67,11 +76,11 @@ def _login(
     anonymous = body[0] == "A"
     detail = None
     if body.endswith(_SUCCESS):
-        kind, user = Kind.LOGIN_SUCCESS, body[5 : -len(_SUCCESS)]
+        kind, user = _LOGIN_SUCCESS, body[5 : -len(_SUCCESS)]
     elif (at := body.find(_FAILED)) > 0:
-        kind, user = Kind.LOGIN_FAILURE, body[5:at]
+        kind, user = _LOGIN_FAILURE, body[5:at]
     elif (at := body.find(_NO_SUCH_USER)) > 0:
-        kind, user, detail = Kind.LOGIN_FAILURE, body[5:at], "no_such_user"
+        kind, user, detail = _LOGIN_FAILURE, body[5:at], "no_such_user"
     else:
         return None
     if anonymous:

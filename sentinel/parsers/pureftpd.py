@@ -9,6 +9,16 @@ from sentinel.parsers import syslog
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ANONYMOUS_NAMES, ip, number
 
+# module names: reading an enum member costs an attribute lookup on its class
+_CONNECT, _FILE_OP, _LOGIN_FAILURE, _LOGIN_SUCCESS, _SESSION_END, _TRANSFER = (
+    Kind.CONNECT,
+    Kind.FILE_OP,
+    Kind.LOGIN_FAILURE,
+    Kind.LOGIN_SUCCESS,
+    Kind.SESSION_END,
+    Kind.TRANSFER,
+)
+
 _LOGGED_IN = " is now logged in"
 _AUTH_FAILED = "Authentication failed for user ["
 _TRANSFERS = ((" downloaded  (", Direction.DOWNLOAD), (" uploaded  (", Direction.UPLOAD))
@@ -33,7 +43,7 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
     body = text[level_end + 2 :]
     session = f"pure-ftpd:{pid}" if pid else None
     if body.startswith("New connection from "):
-        return Event(ts, Kind.CONNECT, ctx.source, ip=address, session=session)
+        return Event(ts, _CONNECT, ctx.source, ip=address, session=session)
     login = _login(body)
     if login is not None:
         kind, user = login
@@ -44,7 +54,7 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
     anonymous = user in ANONYMOUS_NAMES
     name = ANONYMOUS_USER if anonymous else None if user == "?" else user
     if body == "Logout.":
-        return Event(ts, Kind.SESSION_END, ctx.source, name, address, anonymous, session=session)
+        return Event(ts, _SESSION_END, ctx.source, name, address, anonymous, session=session)
     found = _file(body)
     if found is None:
         return None
@@ -58,23 +68,21 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
 def _login(body: str) -> tuple[Kind, str] | None:
     """`alice is now logged in`, `Anonymous user logged in`, `Authentication failed ...`."""
     if body.endswith(_LOGGED_IN):
-        return Kind.LOGIN_SUCCESS, body[: -len(_LOGGED_IN)]
+        return _LOGIN_SUCCESS, body[: -len(_LOGGED_IN)]
     if body.startswith("Anonymous user logged in"):
-        return Kind.LOGIN_SUCCESS, ANONYMOUS_USER
+        return _LOGIN_SUCCESS, ANONYMOUS_USER
     if body.startswith(_AUTH_FAILED) and body.endswith("]"):
-        return Kind.LOGIN_FAILURE, body[len(_AUTH_FAILED) : -1]
+        return _LOGIN_FAILURE, body[len(_AUTH_FAILED) : -1]
     return None
 
 
 def _file(body: str) -> tuple[Kind, str, int | None, Direction | None, str | None] | None:
     """`/home/alice//f.txt downloaded  (1234 bytes, 567.89KB/sec)`, `uploaded`, `Deleted /f`."""
     if body.startswith("Deleted "):
-        return Kind.FILE_OP, body[8:], None, None, "delete"
+        return _FILE_OP, body[8:], None, None, "delete"
     for marker, direction in _TRANSFERS:
         split = body.rfind(marker)
         if split > 0:
             nbytes = number(body[split + len(marker) :].partition(" ")[0])
-            return (
-                None if nbytes is None else (Kind.TRANSFER, body[:split], nbytes, direction, None)
-            )
+            return None if nbytes is None else (_TRANSFER, body[:split], nbytes, direction, None)
     return None

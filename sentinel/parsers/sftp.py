@@ -8,6 +8,14 @@ from sentinel.events import Direction, Event, Kind
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ip, number
 
+# module names: reading an enum member costs an attribute lookup on its class
+_FILE_OP, _SESSION_END, _SESSION_START, _TRANSFER = (
+    Kind.FILE_OP,
+    Kind.SESSION_END,
+    Kind.SESSION_START,
+    Kind.TRANSFER,
+)
+
 _OPENED = "session opened for local user "
 _CLOSED = "session closed for local user "
 _BYTES = '" bytes read '
@@ -32,7 +40,7 @@ def message(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> 
             if end > len(prefix):
                 path = text[len(prefix) : end]
                 source = ctx.source
-                return Event(ts, Kind.FILE_OP, source, path=path, session=session, action=action)
+                return Event(ts, _FILE_OP, source, path=path, session=session, action=action)
             return None
     return None
 
@@ -48,7 +56,7 @@ def _close(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> E
         return None
     direction = Direction.DOWNLOAD if read else Direction.UPLOAD
     return Event(
-        ts, Kind.TRANSFER, ctx.source, path=text[7:split], nbytes=read or written,
+        ts, _TRANSFER, ctx.source, path=text[7:split], nbytes=read or written,
         direction=direction, session=session,
     )  # fmt: skip
 
@@ -58,6 +66,6 @@ def _session(ts: datetime, session: str | None, text: str, ctx: ParseContext) ->
     split = text.rfind(" from [")
     if split < 0 or not text.endswith("]"):
         return None
-    kind = Kind.SESSION_START if text[8] == "o" else Kind.SESSION_END
+    kind = _SESSION_START if text[8] == "o" else _SESSION_END
     user = text[len(_OPENED) : split]
     return Event(ts, kind, ctx.source, user, ip(text[split + 7 : -1]), session=session)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from itertools import product
 
 from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind
 from sentinel.parsers.context import ParseContext
-from sentinel.parsers.fields import ANONYMOUS_NAMES, ip, number
+from sentinel.parsers.fields import ANONYMOUS_NAMES, ip
 from sentinel.parsers.timeparse import ctime_time
 
 _DIRECTIONS = {"o": Direction.DOWNLOAD, "i": Direction.UPLOAD}
+_TRANSFER, _FILE_OP = Kind.TRANSFER, Kind.FILE_OP  # a module name is faster to read
 # Only for an anonymous "password" holding spaces, where the fields cannot be counted
 # from the right: type, special action, direction and mode after the file name.
 _MIDDLE = re.compile(r" [ab] [_CUTN]{1,3} [oid] a ")
@@ -29,8 +31,9 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
         return None
     path, _type, _special, direction, mode, user, _service, _method, _uid, status = fields
     ts = ctime_time(line[:24], ctx.tz)
-    nbytes = number(head[2])
-    if ts is None or nbytes is None or not path:
+    count = head[2]
+    # ASCII digits only, as logged; a bigger count than 19 digits is no count
+    if ts is None or not (count.isdigit() and count.isascii() and len(count) < 20) or not path:
         return None
     # vsftpd and ProFTPD write the anonymous "password" as the user of mode `a`: never kept
     anonymous = mode == "a" or user in ANONYMOUS_NAMES
@@ -39,21 +42,21 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     ok = status == "c"
     if direction == "d":
         return Event(
-            ts, Kind.FILE_OP, ctx.source, name, address, anonymous, path, ok=ok, action="delete"
-        )
+            ts, _FILE_OP, ctx.source, name, address, anonymous, path, None, None, None, ok,
+            "delete",
+        )  # fmt: skip
     return Event(
-        ts, Kind.TRANSFER, ctx.source, name, address, anonymous, path, nbytes,
-        _DIRECTIONS[direction], ok=ok,
+        ts, _TRANSFER, ctx.source, name, address, anonymous, path, int(count),
+        _DIRECTIONS[direction], None, ok,
     )  # fmt: skip
 
 
+# transfer type, direction, access mode, completion status: one set lookup checks them all
+_PLAUSIBLE = frozenset(product(("a", "b"), ("o", "i", "d"), ("a", "g", "r"), ("c", "i")))
+
+
 def _plausible(fields: list[str]) -> bool:
-    return (
-        fields[1] in ("a", "b")
-        and fields[3] in ("o", "i", "d")
-        and fields[4] in ("a", "g", "r")
-        and fields[9] in ("c", "i")
-    )
+    return (fields[1], fields[3], fields[4], fields[9]) in _PLAUSIBLE
 
 
 def _anonymous_fields(rest: str) -> list[str] | None:

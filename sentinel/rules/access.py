@@ -6,9 +6,9 @@ import ipaddress
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from sentinel.alerts import Alert, make_alert
+from sentinel.alerts import Alert
 from sentinel.events import Direction, Event, Kind
-from sentinel.rules.base import NO_ALERTS
+from sentinel.rules.base import NO_ALERTS, rule_alert
 from sentinel.rules.incident import GatedRule, IncidentGate
 from sentinel.rules.settings import (
     AnonymousAccessSettings,
@@ -52,10 +52,8 @@ class AnonymousAccessRule(GatedRule):
         if event.kind is Kind.TRANSFER and event.path:
             summary += f": {event.path}"
         return (
-            make_alert(
-                rule=self.name,
-                severity=self.settings.severity,
-                server=self.server,
+            rule_alert(
+                self,
                 subject=subject,
                 summary=summary,
                 first_seen=event.ts,
@@ -116,10 +114,8 @@ class UntrustedNetworkRule(GatedRule):
         if not self.gate.opens((user, ip), t):
             return NO_ALERTS
         return (
-            make_alert(
-                rule=self.name,
-                severity=self.settings.severity,
-                server=self.server,
+            rule_alert(
+                self,
                 subject=f"{user}\x00{ip}",
                 summary=f"{user} logged in from {ip}, outside the trusted networks",
                 first_seen=event.ts,
@@ -159,10 +155,8 @@ class OffHoursRule(GatedRule):
         allowed = f"{hours.start:%H:%M}-{hours.end:%H:%M}"
         where = f" from {event.ip}" if event.ip else ""
         return (
-            make_alert(
-                rule=self.name,
-                severity=self.settings.severity,
-                server=self.server,
+            rule_alert(
+                self,
                 subject=user,
                 summary=f"{user} logged in{where} on {when}, outside working hours ({allowed})",
                 first_seen=event.ts,

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-from sentinel.alerts import Alert
+from sentinel.alerts import Alert, make_alert
 from sentinel.events import Event, Kind
 
 NO_ALERTS: Sequence[Alert] = ()
+
+
+def rule_alert(rule: Any, **fields: Any) -> Alert:
+    """An alert of `rule` (its name, configured severity and server) with the given fields."""
+    return make_alert(rule=rule.name, severity=rule.settings.severity, server=rule.server, **fields)
 
 
 class Rule(Protocol):

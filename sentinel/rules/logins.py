@@ -6,9 +6,9 @@ from bisect import insort
 from collections.abc import Sequence
 from typing import Any
 
-from sentinel.alerts import Alert, make_alert
+from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
-from sentinel.rules.base import NO_ALERTS, KeyTable
+from sentinel.rules.base import NO_ALERTS, KeyTable, rule_alert
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import (
     BruteForceSettings,
@@ -133,10 +133,8 @@ class BruteForceRule:
         names = list(users.members)
         target = names[0] if len(names) == 1 else f"{len(names)} accounts"
         span = duration_text(times[-1] - times[0])
-        return make_alert(
-            rule=self.name,
-            severity=self.settings.severity,
-            server=self.server,
+        return rule_alert(
+            self,
             subject=event.ip or "",
             summary=f"{len(times)} failed logins from {event.ip} within {span} ({target})",
             first_seen=moment(times[0], event.ts.tzinfo),
@@ -194,10 +192,8 @@ class PasswordSprayRule(_MemberRule):
         first, last = min(members.values()), max(members.values())
         span = duration_text(last - first)
         return (
-            make_alert(
-                rule=self.name,
-                severity=self.settings.severity,
-                server=self.server,
+            rule_alert(
+                self,
                 subject=ip,
                 summary=f"failed logins for {len(members)} different users from {ip} within {span}",
                 first_seen=moment(first, event.ts.tzinfo),
@@ -238,10 +234,8 @@ class SharedAccountRule(_MemberRule):
         ips = tuple(members)
         span = duration_text(last - first)
         return (
-            make_alert(
-                rule=self.name,
-                severity=self.settings.severity,
-                server=self.server,
+            rule_alert(
+                self,
                 subject=user,
                 summary=f"{user} logged in from {len(ips)} addresses within {span}: "
                 + ", ".join(ips),

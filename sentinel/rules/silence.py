@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sentinel.alerts import Alert, make_alert
+from sentinel.alerts import Alert
+from sentinel.rules.base import rule_alert
 from sentinel.rules.incident import duration_text
 from sentinel.rules.settings import SourceSilentSettings
 
@@ -70,10 +71,8 @@ class SilenceRule:
             summary = (
                 f"source {source} has logged nothing for {duration_text(now - state.last_line)}"
             )
-        return make_alert(
-            rule=self.name,
-            severity=self.settings.severity,
-            server=self.server,
+        return rule_alert(
+            self,
             subject=source,
             summary=summary,
             first_seen=since,

@@ -6,9 +6,9 @@ from bisect import bisect
 from collections.abc import Sequence
 from typing import Any
 
-from sentinel.alerts import Alert, human_size, make_alert
+from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
-from sentinel.rules.base import NO_ALERTS, KeyTable
+from sentinel.rules.base import NO_ALERTS, KeyTable, rule_alert
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import BulkDownloadSettings
 
@@ -112,10 +112,8 @@ class BulkDownloadRule:
             summary = f"{event.ip} downloaded {amount} as {len(peers)} users in {span}"
             subject = f"ip:{event.ip}"
             user, ip, ips = None, event.ip, None
-        return make_alert(
-            rule=self.name,
-            severity=self.settings.severity,
-            server=self.server,
+        return rule_alert(
+            self,
             subject=subject,
             summary=summary,
             first_seen=moment(volume.times[0], event.ts.tzinfo),
