@@ -17,4 +17,7 @@ class SourceStats:
     transfers: dict[str, int] = field(default_factory=dict)  # direction -> count
     transfer_bytes: dict[str, int] = field(default_factory=dict)  # direction -> bytes
     duplicates: int = 0  # events already seen through another source (vsftpd log + xferlog)
+    rotations: int = 0  # files the follower moved on to (rename, copytruncate, recreate)
+    cut_lines: int = 0  # lines longer than the follower's cap, cut
+    read_errors: int = 0
     last_event: float = 0.0  # event time (epoch seconds) of the newest event

@@ -145,6 +145,7 @@ def test_rotations_and_sigkill_lose_no_line_and_repeat_no_alert(
     expected = sorted(f"198.51.100.{host}" for host in range(0, 12, 2))
     receiver.wait_for(len(expected), timeout=10)
     wait_until("outbox empty", lambda: daemon.metric("sentinel_notification_queue") == 0)
+    assert daemon.metric("sentinel_log_rotations_total", source="vsftpd") >= 2
     assert daemon.stop() == 0
     assert sorted(a["ip"] for a in history(daemon)) == expected
     titles = [r.json()["title"] for r in receiver.received()]

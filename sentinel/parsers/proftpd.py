@@ -8,7 +8,7 @@ from sentinel.events import ANONYMOUS_USER, Event, Kind
 from sentinel.parsers import syslog
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ip
-from sentinel.parsers.timeparse import iso_time
+from sentinel.parsers.timeparse import proftpd_time
 
 # module names: reading an enum member costs an attribute lookup on its class
 _LOGIN_FAILURE, _LOGIN_SUCCESS, _SECURITY, _SESSION_END, _SESSION_START = (
@@ -23,7 +23,7 @@ _SUCCESS = ": Login successful."
 _FAILED = " (Login failed): "
 _NO_SUCH_USER = ": no such user found from "
 _SESSIONS = {"FTP session opened.": _SESSION_START, "FTP session closed.": _SESSION_END}
-_SECURITY = (
+_SECURITY_PREFIXES = (
     ("SECURITY VIOLATION: ", "root_login"),
     ("Maximum login attempts ", "max_login_attempts"),
 )
@@ -33,7 +33,7 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     """`2026-11-22 11:46:07,123 host proftpd[1234] host (client[ip]): USER x: ...` or syslog."""
     line = line.rstrip("\r\n")
     if len(line) > 24 and line[19] == "," and line[10] == " ":
-        ts = iso_time(line[:23], ctx.tz)
+        ts = proftpd_time(line[:23], ctx.tz)
         tag_at = line.find(" ", 24) + 1
         tag_end = line.find(" ", tag_at)
         if ts is None or tag_at <= 0 or tag_end < 0 or not line.startswith("proftpd[", tag_at):
@@ -63,7 +63,7 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
     kind = _SESSIONS.get(body)
     if kind is not None:
         return Event(ts, kind, ctx.source, ip=address, session=session)
-    detail = next((word for prefix, word in _SECURITY if body.startswith(prefix)), None)
+    detail = next((word for prefix, word in _SECURITY_PREFIXES if body.startswith(prefix)), None)
     if detail is None:
         return None
     return Event(ts, _SECURITY, ctx.source, ip=address, session=session, detail=detail)

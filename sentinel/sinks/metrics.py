@@ -81,6 +81,18 @@ class SentinelCollector(Collector):
         volume = CounterMetricFamily(
             "sentinel_transfer_bytes", "Bytes transferred", labels=["source", "direction"]
         )
+        invalid = CounterMetricFamily(
+            "sentinel_log_lines_invalid_utf8", "Lines that were not UTF-8", labels=["source"]
+        )
+        rotations = CounterMetricFamily(
+            "sentinel_log_rotations", "Rotations and truncations followed", labels=["source"]
+        )
+        cut = CounterMetricFamily(
+            "sentinel_log_lines_cut", "Lines longer than 1 MiB, cut", labels=["source"]
+        )
+        errors = CounterMetricFamily(
+            "sentinel_log_read_errors", "Errors reading a log", labels=["source"]
+        )
         last = GaugeMetricFamily(
             "sentinel_source_last_event_timestamp_seconds",
             "Event time of the newest event of a source",
@@ -89,6 +101,10 @@ class SentinelCollector(Collector):
         for name, stats in sorted(sources.items()):
             lines.add_metric([name], stats.lines)
             unparsed.add_metric([name], stats.unparsed)
+            invalid.add_metric([name], stats.invalid_utf8)
+            rotations.add_metric([name], stats.rotations)
+            cut.add_metric([name], stats.cut_lines)
+            errors.add_metric([name], stats.read_errors)
             for result in ("success", "failure"):
                 for anonymous in ("true", "false"):
                     count = stats.logins.get((result, anonymous), 0)
@@ -98,7 +114,8 @@ class SentinelCollector(Collector):
                 volume.add_metric([name, direction], stats.transfer_bytes.get(direction, 0))
             if stats.last_event:
                 last.add_metric([name], stats.last_event)
-        yield from (lines, unparsed, logins, transfers, volume, last)
+        yield from (lines, unparsed, invalid, rotations, cut, errors, logins, transfers, volume)
+        yield last
 
     @staticmethod
     def _daemon(daemon: DaemonStats) -> Iterable[Metric]:

@@ -99,6 +99,12 @@ class SourceSet:
             if parse is None:
                 continue
             lines, position, pending = runner.reader.read()
+            counters = getattr(runner.reader, "counters", None)  # followers count rotations
+            if counters is not None:
+                stats = runner.stats
+                stats.rotations = counters.rotations + counters.truncations
+                stats.cut_lines = counters.cut_lines
+                stats.read_errors = counters.errors
             more = more or pending
             if position is None:
                 continue
