@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.daemonproc import Sentinel, failed_login
+from tests.daemonproc import Sentinel, download, failed_login
 from tests.realservers import accounts, scenario
 from tests.realservers.handle import RunningServer
 from tests.realservers.proc import wait_until
@@ -281,3 +281,52 @@ def test_upload_through_live_vsftpd_is_inspected_within_seconds(
         assert all(nir not in daemon.stderr() for nir in nirs)
     finally:
         shutil.rmtree(outgoing)
+
+
+def test_a_dozen_rotations_under_load_and_a_sigkill_exactly_once(
+    tmp_path: Path, sentinel: Factory, receiver: HttpReceiver
+) -> None:
+    """~6,000 lines written at a few thousand per second, 12 rotations, one SIGKILL at a
+    random point: the at-threshold incidents alert once each, the one-below ones never."""
+    log = tmp_path / "vsftpd.log"
+    log.touch()
+    daemon = sentinel(
+        {
+            "sources": [{"path": str(log), "format": "vsftpd"}],
+            "notify": {"targets": [{"url": receiver.apprise_url()}]},
+        }
+    )
+    daemon.start()
+    rng = random.Random(1789)
+    base = datetime.now().astimezone()
+    hosts = [f"198.51.100.{h}" for h in range(40)]  # even: 10 failures, odd: 9
+    failures = [
+        (h, failed_login(ip, base + timedelta(seconds=attempt)))
+        for attempt in range(10)
+        for h, ip in enumerate(hosts)
+        if attempt < 9 or h % 2 == 0
+    ]
+    lines = [line for _, line in failures]
+    for n in range(5600):  # benign downloads around them, 14 hosts, 400 files each
+        lines.append(download(f"203.0.113.{n % 14}", n, base + timedelta(seconds=n // 600)))
+    rng.shuffle(lines)  # the order of attempts does not matter to the window of 10 min
+    chunks = [lines[i : i + 200] for i in range(0, len(lines), 200)]
+    rotate_after = set(rng.sample(range(1, len(chunks) - 1), 12))
+    kill_after = rng.choice(sorted(rotate_after))
+    began = time.monotonic()
+    for number, chunk in enumerate(chunks):
+        append(log, chunk)
+        if number in rotate_after:
+            logrotate(log)
+        if number == kill_after:
+            daemon.kill()
+            daemon.start()
+    rate = len(lines) / (time.monotonic() - began)
+    expected = sorted(hosts[0::2])
+    receiver.wait_for(len(expected), timeout=30)
+    wait_until("outbox empty", lambda: daemon.metric("sentinel_notification_queue") == 0, 30)
+    assert daemon.stop() == 0
+    alerted = sorted(a["ip"] for a in history(daemon) if a["rule"] == "brute_force")
+    assert alerted == expected, f"{len(lines)} lines at {rate:.0f}/s"
+    titles = [r.json()["title"] for r in receiver.received() if "brute_force" in r.json()["title"]]
+    assert len(titles) == len(expected)
