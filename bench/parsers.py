@@ -70,7 +70,7 @@ def steps(seed: int) -> Iterator[Step]:
             yield Step("logout", now, pid, user, address)
         else:
             address = rng.choice(addresses)
-            names = [rng.choice(users)] if roll < 0.95 else rng.sample(users, 6) + ["admin"]
+            names = [rng.choice(users)] if roll < 0.95 else [*rng.sample(users, 6), "admin"]
             for i in range(12):
                 now += timedelta(seconds=0.5)
                 yield Step("connect", now, pid + i, "?", address)
@@ -120,7 +120,9 @@ def sshd(s: Step, rng: random.Random) -> Iterator[str]:
     port = rng.randint(1024, 65535)
     if s.what == "login":
         yield f"{sshd} Accepted password for {s.user} from {s.ip} port {port} ssh2"
-        yield f"{sshd} pam_unix(sshd:session): session opened for user {s.user}(uid=1001) by (uid=0)"
+        yield (
+            f"{sshd} pam_unix(sshd:session): session opened for user {s.user}(uid=1001) by (uid=0)"
+        )
         yield f"{sftp} session opened for local user {s.user} from [{s.ip}]"
     elif s.what == "fail":
         yield (
@@ -128,7 +130,9 @@ def sshd(s: Step, rng: random.Random) -> Iterator[str]:
             f" tty=ssh ruser= rhost={s.ip}  user={s.user}"
         )
         yield f"{sshd} Failed password for {s.user} from {s.ip} port {port} ssh2"
-        yield f"{sshd} Connection closed by authenticating user {s.user} {s.ip} port {port} [preauth]"
+        yield (
+            f"{sshd} Connection closed by authenticating user {s.user} {s.ip} port {port} [preauth]"
+        )
     elif s.what in ("download", "upload"):
         name = s.path.rpartition("/")[2]
         read, written = (s.size, 0) if s.what == "download" else (0, s.size)

@@ -189,6 +189,20 @@ def test_sshd_session_program_of_openssh_9_8() -> None:
     assert parsed("openssh", line).kind is Kind.LOGIN_SUCCESS
 
 
+@pytest.mark.parametrize(
+    ("message", "detail"),
+    [
+        ("SECURITY VIOLATION: Root login attempted", "root_login"),
+        ("Maximum login attempts (3) exceeded, connection refused", "max_login_attempts"),
+    ],
+)
+def test_proftpd_security_lines(message: str, detail: str) -> None:
+    line = "2026-11-23 02:28:17,935 vm proftpd[11674] 127.0.0.1 (127.0.0.7[127.0.0.7]): " + message
+    event = parsed("proftpd", line)
+    assert (event.kind, event.ip, event.detail) == (Kind.SECURITY, "127.0.0.7", detail)
+    assert event.ts == datetime(2026, 11, 23, 2, 28, 17, 935000, tzinfo=PARIS)
+
+
 def test_pam_counts_ftp_daemons_only() -> None:
     vsftpd = (
         "Nov 23 02:28:09 vm vsftpd: pam_unix(vsftpd:auth): authentication failure;"

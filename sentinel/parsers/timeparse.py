@@ -60,10 +60,7 @@ def ctime_time(text: str, tz: tzinfo) -> datetime | None:
         minute = _read_ctime(f"{key[0]}:00{key[1]}", tz)
         _remember(_ctime_minutes, key, minute)
     seconds = SECONDS.get(text[16:19])
-    if minute is None or seconds is None:
-        value = _read_ctime(text, tz)
-    else:
-        value = minute + seconds
+    value = _read_ctime(text, tz) if minute is None or seconds is None else minute + seconds
     _ctime_last = (text, tz, value)
     return value
 

@@ -7,12 +7,12 @@ from datetime import datetime
 from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind
 from sentinel.parsers import pam, syslog
 from sentinel.parsers.context import ParseContext
-from sentinel.parsers.fields import ANONYMOUS_NAMES, ip
+from sentinel.parsers.fields import ANONYMOUS_NAMES, ip, number
 from sentinel.parsers.timeparse import ctime_time
 
 _FILE_OPS = {"MKDIR": "mkdir", "RMDIR": "rmdir", "DELETE": "delete", "RENAME": "rename"}
+_CLIENT = ': Client "'
 _TRANSFERS = {"DOWNLOAD": Direction.DOWNLOAD, "UPLOAD": Direction.UPLOAD}
-_ANON_PASSWORD = ', anon password "'
 _LOGIN_SUCCESS, _LOGIN_FAILURE = Kind.LOGIN_SUCCESS, Kind.LOGIN_FAILURE
 _TRANSFER, _FILE_OP, _CONNECT = Kind.TRANSFER, Kind.FILE_OP, Kind.CONNECT
 _Meaning = tuple[Kind, bool, Direction | None, str | None]  # kind, ok, direction, action
@@ -66,67 +66,66 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
         return Event(ts, _CONNECT, ctx.source, None, address, False, None, None, None, session)
     if not text.startswith("["):
         return None  # FTP command/response lines of log_ftp_protocol, among others
+    # the common lines first: split at their quotes, each piece is one field
     parts = text.split('"', 5)
     user, _, verb = parts[0].partition("] ")
     meaning = _VERBS.get(verb)
-    if meaning is not None:
-        event = _plain(ts, parts, user[1:], meaning, session, ctx.source)
-        if event is not None:
-            return event
-    return _search(ts, text, session, ctx.source)
-
-
-def _plain(
-    ts: datetime, parts: list[str], user: str, meaning: _Meaning, session: str | None, source: str
-) -> Event | None:
-    """The event of a line whose user, path and amounts hold no quote nor separator.
-
-    `parts` is the message split at its quotes. None when the line is not that plain: the
-    careful search reads it then, and finds the same event for every plain line.
-    """
+    address = ip(parts[1]) if meaning is not None and len(parts) > 2 else None
+    found = None if address is None or meaning is None else _plain(parts, meaning[0])
+    if found is None or meaning is None:
+        return _search(ts, text, session, ctx)
     kind, ok, direction, action = meaning
-    address = ip(parts[1]) if len(parts) > 2 else None
-    if address is None:
-        return None
+    user = user[1:]
     anonymous = user in ANONYMOUS_NAMES
-    if anonymous:
-        user = ANONYMOUS_USER
+    return Event(
+        ts, kind, ctx.source, ANONYMOUS_USER if anonymous else user, address, anonymous,
+        found[0], found[1], direction, session, ok, action,
+    )  # fmt: skip
+
+
+_NOTHING = (None, None)
+
+
+def _plain(parts: list[str], kind: Kind) -> tuple[str | None, int | None] | None:
+    """Path and bytes of a line whose fields hold no quote nor separator; else None.
+
+    `parts` is the message split at its quotes. A line that is not this plain is left to
+    the careful search, which finds the same event for every plain line.
+    """
     if len(parts) == 3:
-        if kind is _TRANSFER or kind is _FILE_OP or parts[2]:
-            return None  # an anonymous login's "password" among others
-        return Event(ts, kind, source, user, address, anonymous, None, None, None, session)
+        # a login, without the anonymous "password" (the careful search checks that)
+        login = not parts[2] and kind is not _TRANSFER and kind is not _FILE_OP
+        return _NOTHING if login else None
     if len(parts) != 5 or parts[2] != ", ":
         return None
-    path = parts[3]
     if kind is _FILE_OP:
-        if parts[4]:
-            return None
-        return Event(
-            ts, kind, source, user, address, anonymous, path, None, None, session, ok, action
-        )
-    # `, 1234 bytes, 12.34Kbyte/sec`, or only the rate when nothing was sent
-    amounts = parts[4].split(", ")
-    if kind is not _TRANSFER or amounts[0] or not amounts[-1].endswith("Kbyte/sec"):
-        return None
-    nbytes = 0
-    if len(amounts) == 3 and amounts[1].endswith(" bytes"):
-        count = amounts[1][:-6]
-        if not (count.isdigit() and count.isascii() and len(count) < 20):
-            return None
-        nbytes = int(count)
-    elif len(amounts) != 2:
-        return None
-    return Event(ts, kind, source, user, address, anonymous, path, nbytes, direction, session, ok)
+        return None if parts[4] else (parts[3], None)
+    nbytes = _amounts(parts[4]) if kind is _TRANSFER else None
+    return None if nbytes is None else (parts[3], nbytes)
 
 
-def _search(ts: datetime, text: str, session: str | None, source: str) -> Event | None:
+def _amounts(text: str) -> int | None:
+    """Bytes from `, 1234 bytes, 12.34Kbyte/sec`, or from the rate alone when none were sent."""
+    amounts = text.split(", ")
+    if amounts[0] or not amounts[-1].endswith("Kbyte/sec"):
+        return None
+    if len(amounts) == 2:
+        return 0
+    count = amounts[1][:-6]
+    # ASCII digits only, as logged; a bigger count than 19 digits is no count
+    if len(amounts) != 3 or not amounts[1].endswith(" bytes") or not count.isdigit():
+        return None
+    return int(count) if count.isascii() and len(count) < 20 else None
+
+
+def _search(ts: datetime, text: str, session: str | None, ctx: ParseContext) -> Event | None:
     """The event of the first `] ` after which the whole line fits, trying a few."""
     search = 1
     for _ in range(MAX_CANDIDATES):
         close = text.find("] ", search)
         if close < 0:
             return None
-        event = _candidate(ts, text, close, session, source)
+        event = _candidate(ts, text, close, session, ctx)
         if event is not None:
             return event
         search = close + 1
@@ -134,51 +133,50 @@ def _search(ts: datetime, text: str, session: str | None, source: str) -> Event 
 
 
 def _candidate(
-    ts: datetime, text: str, close: int, session: str | None, source: str
+    ts: datetime, text: str, close: int, session: str | None, ctx: ParseContext
 ) -> Event | None:
-    """The event if `text[close]` is the `]` that ends the user name, else None.
-
-    After it: `OK|FAIL VERB: Client "ip"` and what the verb adds (no verb holds a colon).
-    """
+    """The event if `text[close]` is the `]` that ends the user name, else None."""
     ok = text.startswith("OK ", close + 2)
-    if not ok and not text.startswith("FAIL ", close + 2):
-        return None
-    at = close + 5 if ok else close + 7
-    colon = text.find(":", at)
-    quote = text.find('"', colon + 10)
-    if colon < 0 or quote < 0 or not text.startswith(' Client "', colon + 1):
+    at = close + (5 if ok else 7)
+    colon = text.find(_CLIENT, at)
+    quote = text.find('"', colon + 10) if colon > 0 else -1
+    if quote < 0 or not (ok or text.startswith("FAIL ", close + 2)):
         return None
     address = ip(text[colon + 10 : quote])
-    if address is None:
-        return None
-    what, tail = text[at:colon], text[quote + 1 :]
     user = text[1:close]
     anonymous = user in ANONYMOUS_NAMES
     if anonymous:
         user = ANONYMOUS_USER
+    what, tail = text[at:colon], text[quote + 1 :]
+    found = _what(what, tail, ok, anonymous)
+    if found is None or address is None:
+        return None
+    kind, path, nbytes, direction, action = found
+    # `ok` tells failed transfers and file operations; a login's outcome is its kind
+    return Event(
+        ts, kind, ctx.source, user, address, anonymous, path, nbytes, direction, session,
+        ok or what == "LOGIN", action,
+    )  # fmt: skip
+
+
+_What = tuple[Kind, str | None, int | None, Direction | None, str | None]
+
+
+def _what(what: str, tail: str, ok: bool, anonymous: bool) -> _What | None:
+    """Kind, path, bytes, direction and action from what follows `Client "ip"`."""
     if what == "LOGIN":
         # the anonymous "password" follows anonymous logins: checked, never kept
-        if tail and not (anonymous and tail.startswith(_ANON_PASSWORD) and tail[-1] == '"'):
+        if tail and not (anonymous and tail.startswith(', anon password "') and tail[-1] == '"'):
             return None
-        kind = _LOGIN_SUCCESS if ok else _LOGIN_FAILURE
-        return Event(ts, kind, source, user, address, anonymous, None, None, None, session)
+        return Kind.LOGIN_SUCCESS if ok else Kind.LOGIN_FAILURE, None, None, None, None
     direction = _TRANSFERS.get(what)
     if direction is not None:
         found = _transfer(tail)
-        if found is None:
-            return None
-        path, nbytes = found
-        return Event(
-            ts, _TRANSFER, source, user, address, anonymous, path, nbytes, direction,
-            session, ok,
-        )  # fmt: skip
+        return None if found is None else (Kind.TRANSFER, *found, direction, None)
     action = _FILE_OPS.get(what)
-    if action is None or len(tail) < 4 or not tail.startswith(', "') or tail[-1] != '"':
+    if action is None or not tail.startswith(', "') or len(tail) < 4 or tail[-1] != '"':
         return None
-    return Event(
-        ts, _FILE_OP, source, user, address, anonymous, tail[3:-1], None, None, session,
-        ok, action,
-    )  # fmt: skip
+    return Kind.FILE_OP, tail[3:-1], None, None, action
 
 
 def _transfer(tail: str) -> tuple[str, int] | None:
@@ -186,15 +184,11 @@ def _transfer(tail: str) -> tuple[str, int] | None:
     if not tail.endswith("Kbyte/sec"):
         return None
     head = tail[: tail.rfind(", ")]
-    nbytes = 0
+    nbytes: int | None = 0
     if head.endswith(" bytes"):
         comma = head.rfind(", ")
-        count = head[comma + 2 : -6]
-        # ASCII digits only, as logged; a bigger count than 19 digits is no count
-        if not (count.isdigit() and count.isascii() and len(count) < 20):
-            return None
-        nbytes = int(count)
+        nbytes = number(head[comma + 2 : -6])
         head = head[:comma]
-    if len(head) < 4 or not head.startswith(', "') or head[-1] != '"':
+    if nbytes is None or not head.startswith(', "') or len(head) < 4 or head[-1] != '"':
         return None
     return head[3:-1], nbytes
