@@ -29,6 +29,7 @@ from sentinel.supervise import Supervisor
 
 log = logging.getLogger("sentinel")
 SNAPSHOT_EVERY = 5.0  # seconds between two saves of the rules' windows
+UNSTORED_MAX = 10_000  # alerts kept in memory for the history while the store fails
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Runtime:
             self.stats = previous.stats
         self.silence = SilenceRule(config.rules["source_silent"], server=config.server_name)
         self.replayed = Replayed()
+        self.unstored: list[Alert] = []  # notified, not yet in the history (store failing)
         positions = self._restore()
         self.sources = SourceSet(
             self.pipeline, build_runners(config, self.pipeline, positions, wake, clock), clock
@@ -73,6 +75,7 @@ class Runtime:
             config.state_dir, config.notify, clock=clock, on_result=self._count_delivery
         )
         self.stats.queue = lambda: self.deliverer.queue_size
+        self.stats.worker_store_errors = lambda: self.deliverer.store_errors
         self.stats.rule_evictions = lambda: {r.name: r.evictions for r in self.pipeline.rules}
         collector = SentinelCollector(
             lambda: self.pipeline.stats, lambda: self.pipeline.alert_counts, self.stats
@@ -137,13 +140,23 @@ class Runtime:
         self.store.close()
 
     def commit(self, positions: dict[str, Any], alerts: list[Alert]) -> None:
+        """Stores positions and alerts together and queues their notifications.
+
+        When the store fails, the alerts are notified from memory all the same, and kept
+        (up to UNSTORED_MAX) to be recorded in the history by the next commit that works.
+        """
         alerts = self.replayed.fresh(alerts)
         try:
-            queued = self.store.commit_batch(positions, alerts)
+            queued = self.store.commit_batch(positions, alerts, notified=self.unstored)
         except StoreError as error:
             self.stats.store_errors += 1
             log.error("state store: %s", error)
             queued = 0
+            if alerts:
+                self.deliverer.send_unstored(alerts)
+                self.unstored = [*self.unstored, *alerts][-UNSTORED_MAX:]
+        else:
+            self.unstored = []
         for alert in alerts:
             log.warning("alert %s %s: %s", alert.severity.label, alert.rule, alert.summary)
         if queued:

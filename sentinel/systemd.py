@@ -27,12 +27,15 @@ class Notifier:
         return bool(self.address)
 
     def send(self, *fields: str) -> bool:
+        """Sends without ever blocking: a datagram socket whose reader does not read (a hung
+        manager, a harness) fills after a few messages, and then a blocking send would stall
+        detection. Such a message is dropped (False), as sd_notify(3) would fail it."""
         if not self.address:
             return False
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             try:
-                sock.sendto("\n".join(fields).encode(), self.address)
-            except OSError:
+                sock.sendto("\n".join(fields).encode(), socket.MSG_DONTWAIT, self.address)
+            except OSError:  # BlockingIOError (queue full) among others
                 return False
         return True
 

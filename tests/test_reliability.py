@@ -137,7 +137,10 @@ def test_full_disk_is_reported_and_storing_resumes_when_space_returns(
     )
     inside = Path(daemon.config["state_dir"])
     ips = [a["ip"] for a in stored_alerts(tmp_path, inside, namespace_of=daemon.pid)]
-    assert "203.0.113.42" in ips
+    # the alert raised while the disk was full was notified then, and recorded now, once
+    assert ips.count("203.0.113.41") == 1 and ips.count("203.0.113.42") == 1
+    titles = [r.json()["title"] for r in chat.received()]
+    assert sum("203.0.113.41" in t for t in titles) == 1
     assert daemon.metric("sentinel_state_store_errors_total") == errors  # no new failure
     assert daemon.stop() == 0
 

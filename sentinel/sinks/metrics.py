@@ -35,7 +35,8 @@ class DaemonStats:
     notifications_given_up: int = 0
     queue: Callable[[], int] = lambda: 0
     directories: dict[str, DirectoryStats] = field(default_factory=dict)
-    store_errors: int = 0
+    store_errors: int = 0  # the main thread's; the delivery worker counts its own
+    worker_store_errors: Callable[[], int] = lambda: 0
     rule_evictions: Callable[[], Mapping[str, int]] = dict
 
 
@@ -136,7 +137,7 @@ class SentinelCollector(Collector):
         store = CounterMetricFamily(
             "sentinel_state_store_errors", "Failed writes to the state store"
         )
-        store.add_metric([], daemon.store_errors)
+        store.add_metric([], daemon.store_errors + daemon.worker_store_errors())
         yield store
         evictions = CounterMetricFamily(
             "sentinel_rule_evictions",

@@ -4,20 +4,31 @@ The outbox lives in the store, so undelivered notifications survive a restart. T
 worker has its own Store (its own SQLite connection: sqlite3 objects stay in the thread
 that made them) and one lifecycle: start(), stop(timeout) sets the stop event and joins.
 It also trims the alert history once an hour (`Store.prune_history`). Counters (`sent`,
-`failed`, `given_up`, `queue_size`) are plain ints for the metrics collector;
-`on_result("sent" | "failed" | "given_up")` is called once per outcome too.
+`failed`, `given_up`, `queue_size`, `store_errors`) are plain ints for the metrics
+collector; `on_result("sent" | "failed" | "given_up")` is called once per outcome too.
+
+When the store itself fails (a full disk, a read-only state directory), the daemon hands
+the alerts it could not store to `send_unstored`: they wait in memory (bounded by
+`MEMORY_MAX`, with the same routing, cooldown, backoff and give-up age) and are sent even
+while the store stays unusable. Only a crash before they are sent loses them: the lines
+that raised them are read again after a restart (their position was not stored either),
+which raises and notifies them again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sentinel.alerts import Alert
 from sentinel.config.model import NotifyConfig, NotifyTarget
 from sentinel.sinks.notify import Dispatcher, Sender, mask_url
 from sentinel.sinks.store import OutboxRow, Store, StoreError, target_key
@@ -26,6 +37,18 @@ log = logging.getLogger("sentinel.notify")
 POLL = 1.0  # seconds between two looks at the outbox when nothing wakes the worker
 BATCH = 50
 PRUNE_EVERY = 3600.0  # seconds between two trims of the alert history and cooldowns
+MEMORY_MAX = 10_000  # notifications held in memory while the store fails; oldest dropped
+
+
+@dataclass(slots=True, eq=False)
+class Unstored:
+    """A notification the store could not take, waiting in memory."""
+
+    target: NotifyTarget
+    record: dict[str, Any]
+    created_at: float
+    attempts: int = 0
+    next_attempt_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +93,10 @@ class Deliverer:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._memory: deque[Unstored] = deque()
+        self._memory_lock = threading.Lock()
+        self._cooldown: dict[tuple[str, str], float] = {}  # (fingerprint, target) -> clock()
+        self._stored_queue = 0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="sentinel-deliverer")
@@ -88,6 +115,36 @@ class Deliverer:
     def reload(self, notify: NotifyConfig) -> None:
         self.notify = notify  # read once per round by the worker: no lock needed
 
+    def send_unstored(self, alerts: Sequence[Alert]) -> int:
+        """Queues in memory the notifications of alerts the store failed to take.
+
+        Routing and cooldown as `Store.commit_batch` would apply them (the cooldown by wall
+        clock, in memory). Returns how many were queued.
+        """
+        now = self.clock()
+        cooldown = self.notify.cooldown.total_seconds()
+        queued = 0
+        with self._memory_lock:
+            for alert in alerts:
+                record = json.loads(alert.to_json())
+                for target in self.notify.targets:
+                    key = (alert.fingerprint, target_key(target))
+                    last = self._cooldown.get(key)
+                    if alert.severity < target.min_severity or (
+                        last is not None and now - last < cooldown
+                    ):
+                        continue
+                    self._cooldown[key] = now
+                    if len(self._memory) >= MEMORY_MAX:
+                        self._memory.popleft()
+                        self._count("given_up", 1)
+                    self._memory.append(Unstored(target, record, now, next_attempt_at=now))
+                    queued += 1
+            self.queue_size = self._stored_queue + len(self._memory)
+        if queued:
+            self._wake.set()
+        return queued
+
     def _run(self) -> None:
         sender = self.sender or Dispatcher()
         if any(t.kind == "apprise" for t in self.notify.targets):
@@ -96,7 +153,7 @@ class Deliverer:
         store: Store | None = None
         next_prune = 0.0
         while not self._stop.is_set():
-            wait = self.poll
+            wait = self._memory_round(sender)
             try:
                 if store is None:
                     store = Store(self.state_dir, self.notify, clock=self.clock)
@@ -104,7 +161,7 @@ class Deliverer:
                     store.notify = self.notify
                     store.prune_history()
                     next_prune = time.monotonic() + PRUNE_EVERY
-                wait = self._round(store, sender)
+                wait = min(wait, self._round(store, sender))
             except StoreError as error:
                 self.store_errors += 1
                 log.error("delivery paused: %s", error)
@@ -128,11 +185,47 @@ class Deliverer:
             if self._stop.is_set():
                 break
             self._deliver(store, sender, targets.get(row.target), row)
-        self.queue_size = store.outbox_size()
+        self._stored_queue = store.outbox_size()
+        self.queue_size = self._stored_queue + len(self._memory)
         due = store.next_due()
         if due is None:
             return self.poll
         return max(0.0, min(self.poll, due - self.clock()))
+
+    def _memory_round(self, sender: Sender) -> float:
+        """Sends the in-memory notifications that are due; returns how long to sleep."""
+        now = self.clock()
+        oldest = now - self.notify.give_up_after.total_seconds()
+        with self._memory_lock:
+            pending = list(self._memory)
+        wait = self.poll
+        for item in pending:
+            if self._stop.is_set():
+                break
+            if item.created_at < oldest:
+                self._forget(item)
+                self._count("given_up", 1)
+                continue
+            if item.next_attempt_at > now:
+                wait = min(wait, item.next_attempt_at - now)
+                continue
+            try:
+                sender.send(item.target, item.record)
+            except Exception as error:  # a plugin's bug must not end the worker
+                delay = self.backoff.delay(item.attempts)
+                item.attempts += 1
+                item.next_attempt_at = self.clock() + delay
+                wait = min(wait, delay)
+                self._report_failure(item.target, item.attempts, delay, error)
+                continue
+            self._forget(item)
+            self._count("sent", 1)
+        self.queue_size = self._stored_queue + len(self._memory)
+        return max(0.0, wait)
+
+    def _forget(self, item: Unstored) -> None:
+        with self._memory_lock:
+            self._memory.remove(item)
 
     def _deliver(
         self, store: Store, sender: Sender, target: NotifyTarget | None, row: OutboxRow
@@ -147,17 +240,22 @@ class Deliverer:
         except Exception as error:  # a plugin's bug must not end the worker
             delay = self.backoff.delay(row.attempts)
             store.retry_later(row.id, self.clock() + delay)
-            log.warning(
-                "notification to %s failed (attempt %d, next in %.0f s): %s",
-                mask_url(target.url),
-                row.attempts + 1,
-                delay,
-                error,
-            )
-            self._count("failed", 1)
+            self._report_failure(target, row.attempts + 1, delay, error)
             return
         store.ack(row.id)
         self._count("sent", 1)
+
+    def _report_failure(
+        self, target: NotifyTarget, attempt: int, delay: float, error: Exception
+    ) -> None:
+        log.warning(
+            "notification to %s failed (attempt %d, next in %.0f s): %s",
+            mask_url(target.url),
+            attempt,
+            delay,
+            error,
+        )
+        self._count("failed", 1)
 
     def _count(self, result: str, n: int) -> None:
         setattr(self, result, getattr(self, result) + n)

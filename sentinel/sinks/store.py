@@ -226,24 +226,29 @@ class Store:
         positions: Mapping[str, object],
         alerts: Sequence[Alert],
         rule_state: bytes | None = None,
+        *,
+        notified: Sequence[Alert] = (),
     ) -> int:
         """Positions, alerts, their notifications and the rule state in one transaction.
 
-        Returns how many notifications were queued (wake the deliverer when > 0).
+        `notified` are alerts recorded late, whose notifications went out from memory while
+        the store failed: history only, nothing queued. Returns how many notifications were
+        queued (wake the deliverer when > 0).
         """
         now = self.clock()
         queued = 0
         with self._transaction() as db:
             for source, position in positions.items():
                 self._put_position(db, source, position)
-            for alert in alerts:
+            for alert in [*notified, *alerts]:
                 record = alert.to_json()
                 db.execute(
                     "INSERT INTO alerts (recorded_at, last_seen, fingerprint, record)"
                     " VALUES (?, ?, ?, ?)",
                     (now, alert.last_seen.timestamp(), alert.fingerprint, record),
                 )
-                queued += self._route(db, alert, record, now)
+            for alert in alerts:
+                queued += self._route(db, alert, alert.to_json(), now)
             if rule_state is not None:
                 db.execute("INSERT OR REPLACE INTO blobs VALUES ('rules', ?)", (rule_state,))
         return queued
