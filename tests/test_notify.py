@@ -4,10 +4,12 @@ and the test-alert and alerts commands."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,6 +153,34 @@ def test_removed_target_rows_are_dropped(tmp_path: Path) -> None:
     with running(deliverer(tmp_path, NotifyConfig())) as worker:
         wait_until("dropped", lambda: worker.given_up == 1)
     assert Store(tmp_path).outbox_size() == 0
+
+
+class Stuck:
+    """A Sender whose `/slow` target hangs until released (a throttled or dead service)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.sent: list[str] = []
+
+    def send(self, target: NotifyTarget, record: Mapping[str, Any]) -> None:
+        if target.url.endswith("/slow"):
+            self.release.wait(30)  # longer than the test waits for the fast target
+        self.sent.append(target.url)
+
+
+def test_a_stuck_target_does_not_delay_the_others(tmp_path: Path) -> None:
+    slow, fast = NotifyTarget("json://127.0.0.1:9/slow"), NotifyTarget("json://127.0.0.1:9/fast")
+    notify = NotifyConfig(targets=(slow, fast))
+    store = Store(tmp_path, notify)
+    store.commit_batch({}, [sample_alert("a"), sample_alert("b")])  # slow's rows come first
+    sender = Stuck()
+    with running(deliverer(tmp_path, notify, sender=sender)) as worker:
+        wait_until("the fast target served", lambda: sender.sent.count(fast.url) == 2)
+        assert slow.url not in sender.sent
+        sender.release.set()
+        wait_until("all sent", lambda: worker.sent == 4)
+    assert store.outbox_size() == 0
+    store.close()
 
 
 def test_min_severity_filters_targets(tmp_path: Path) -> None:

@@ -1,11 +1,15 @@
-"""The delivery worker: sends what the state store's outbox holds, retrying with backoff.
+"""The delivery workers: send what the state store's outbox holds, retrying with backoff.
 
-The outbox lives in the store, so undelivered notifications survive a restart. The
-worker has its own Store (its own SQLite connection: sqlite3 objects stay in the thread
-that made them) and one lifecycle: start(), stop(timeout) sets the stop event and joins.
-It also trims the alert history once an hour (`Store.prune_history`). Counters (`sent`,
-`failed`, `given_up`, `queue_size`, `store_errors`) are plain ints for the metrics
-collector; `on_result("sent" | "failed" | "given_up")` is called once per outcome too.
+The outbox lives in the store, so undelivered notifications survive a restart. Each
+target has a lane of its own, a thread with its own Store (its own SQLite connection:
+sqlite3 objects stay in the thread that made them), so that a slow, throttled or
+unreachable target (Apprise waits seconds between two e-mails to one server) never
+delays the others. A keeper thread gives up the too old, drops the rows of targets that
+left the configuration and trims the alert history once an hour (`Store.prune_history`).
+One lifecycle: start(), stop(timeout) sets the stop event and joins every thread.
+Counters (`sent`, `failed`, `given_up`, `queue_size`, `store_errors`) are plain ints for
+the metrics collector; `on_result("sent" | "failed" | "given_up")` is called once per
+outcome too, under a lock.
 
 When the store itself fails (a full disk, a read-only state directory), the daemon hands
 the alerts it could not store to `send_unstored`: they wait in memory (bounded by
@@ -34,21 +38,10 @@ from sentinel.sinks.notify import Dispatcher, Sender, mask_url
 from sentinel.sinks.store import OutboxRow, Store, StoreError, target_key
 
 log = logging.getLogger("sentinel.notify")
-POLL = 1.0  # seconds between two looks at the outbox when nothing wakes the worker
+POLL = 1.0  # seconds between two looks at the outbox when nothing wakes a worker
 BATCH = 50
 PRUNE_EVERY = 3600.0  # seconds between two trims of the alert history and cooldowns
 MEMORY_MAX = 10_000  # notifications held in memory while the store fails; oldest dropped
-
-
-@dataclass(slots=True, eq=False)
-class Unstored:
-    """A notification the store could not take, waiting in memory."""
-
-    target: NotifyTarget
-    record: dict[str, Any]
-    created_at: float
-    attempts: int = 0
-    next_attempt_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +57,19 @@ class Backoff:
         return min(self.cap, raw * random.uniform(1 - self.jitter, 1 + self.jitter))  # noqa: S311 (jitter, not a secret)
 
 
+@dataclass(slots=True, eq=False)
+class Unstored:
+    """A notification the store could not take, waiting in memory."""
+
+    target: NotifyTarget
+    record: dict[str, Any]
+    created_at: float
+    attempts: int = 0
+    next_attempt_at: float = 0.0
+
+
 class Deliverer:
-    """A thread that empties the outbox into the configured targets."""
+    """Threads that empty the outbox into the configured targets, one per target."""
 
     def __init__(
         self,
@@ -90,30 +94,35 @@ class Deliverer:
         self.given_up = 0
         self.store_errors = 0
         self.queue_size = 0
+        self._targets = {target_key(t): t for t in notify.targets}
         self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._wakes = {key: threading.Event() for key in (None, *self._targets)}
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()  # counters, the memory queue and its cooldowns
         self._memory: deque[Unstored] = deque()
-        self._memory_lock = threading.Lock()
         self._cooldown: dict[tuple[str, str], float] = {}  # (fingerprint, target) -> clock()
         self._stored_queue = 0
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="sentinel-deliverer")
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._keep, name="sentinel-outbox")]
+        self._threads += [
+            threading.Thread(target=self._lane, args=(key,), name=f"sentinel-deliver-{n}")
+            for n, key in enumerate(self._targets, 1)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self.kick()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def kick(self) -> None:
         """New rows were queued: look at the outbox now rather than at the next poll."""
-        self._wake.set()
-
-    def reload(self, notify: NotifyConfig) -> None:
-        self.notify = notify  # read once per round by the worker: no lock needed
+        for wake in self._wakes.values():
+            wake.set()
 
     def send_unstored(self, alerts: Sequence[Alert]) -> int:
         """Queues in memory the notifications of alerts the store failed to take.
@@ -124,87 +133,107 @@ class Deliverer:
         now = self.clock()
         cooldown = self.notify.cooldown.total_seconds()
         queued = 0
-        with self._memory_lock:
+        with self._lock:
             for alert in alerts:
                 record = json.loads(alert.to_json())
-                for target in self.notify.targets:
-                    key = (alert.fingerprint, target_key(target))
-                    last = self._cooldown.get(key)
+                for key, target in self._targets.items():
+                    last = self._cooldown.get((alert.fingerprint, key))
                     if alert.severity < target.min_severity or (
                         last is not None and now - last < cooldown
                     ):
                         continue
-                    self._cooldown[key] = now
+                    self._cooldown[(alert.fingerprint, key)] = now
                     if len(self._memory) >= MEMORY_MAX:
                         self._memory.popleft()
-                        self._count("given_up", 1)
+                        self._count_locked("given_up", 1)
                     self._memory.append(Unstored(target, record, now, next_attempt_at=now))
                     queued += 1
-            self.queue_size = self._stored_queue + len(self._memory)
+            self._update_queue_size()
         if queued:
-            self._wake.set()
+            self.kick()
         return queued
 
-    def _run(self) -> None:
-        sender = self.sender or Dispatcher()
-        if any(t.kind == "apprise" for t in self.notify.targets):
-            import apprise  # noqa: F401 (now, not on the first alert: the import takes ~0.2 s)
+    # -- the threads --------------------------------------------------------------------
 
+    def _worker(self, key: str | None, work: Callable[[Store], float]) -> None:
+        """The loop of every thread: a store of its own, `work` rounds, waits between them."""
+        wake = self._wakes[key]
         store: Store | None = None
-        next_prune = 0.0
         while not self._stop.is_set():
-            wait = self._memory_round(sender)
+            wait = self.poll
             try:
                 if store is None:
                     store = Store(self.state_dir, self.notify, clock=self.clock)
-                if time.monotonic() >= next_prune:
-                    store.notify = self.notify
-                    store.prune_history()
-                    next_prune = time.monotonic() + PRUNE_EVERY
-                wait = min(wait, self._round(store, sender))
+                wait = work(store)
             except StoreError as error:
-                self.store_errors += 1
+                with self._lock:
+                    self.store_errors += 1
                 log.error("delivery paused: %s", error)
-            self._wake.wait(wait)
-            self._wake.clear()
+            wake.wait(wait)
+            wake.clear()
         if store is not None:
             store.close()
 
-    def _round(self, store: Store, sender: Sender) -> float:
-        """Gives up the too old, sends what is due; returns how long to sleep."""
-        now = self.clock()
-        notify = self.notify
-        dropped = store.give_up(now - notify.give_up_after.total_seconds())
-        if dropped:
-            log.warning(
-                "gave up %d notification(s) undelivered after %s", dropped, notify.give_up_after
-            )
-            self._count("given_up", dropped)
-        targets = {target_key(t): t for t in notify.targets}
-        for row in store.due(now, BATCH):
-            if self._stop.is_set():
-                break
-            self._deliver(store, sender, targets.get(row.target), row)
-        self._stored_queue = store.outbox_size()
-        self.queue_size = self._stored_queue + len(self._memory)
-        due = store.next_due()
-        if due is None:
-            return self.poll
-        return max(0.0, min(self.poll, due - self.clock()))
+    def _keep(self) -> None:
+        next_prune = 0.0
 
-    def _memory_round(self, sender: Sender) -> float:
-        """Sends the in-memory notifications that are due; returns how long to sleep."""
+        def housekeeping(store: Store) -> float:
+            nonlocal next_prune
+            if time.monotonic() >= next_prune:
+                store.prune_history()
+                next_prune = time.monotonic() + PRUNE_EVERY
+            too_old = self.clock() - self.notify.give_up_after.total_seconds()
+            dropped = store.give_up(too_old)
+            if dropped:
+                log.warning(
+                    "gave up %d notification(s) undelivered after %s",
+                    dropped,
+                    self.notify.give_up_after,
+                )
+                self._count("given_up", dropped)
+            # the target left the configuration: nobody left to tell
+            orphans = store.drop_targets_except(self._targets)
+            if orphans:
+                self._count("given_up", orphans)
+            self._stored_queue = store.outbox_size()
+            self._update_queue_size()
+            return self.poll
+
+        self._worker(None, housekeeping)
+
+    def _lane(self, key: str) -> None:
+        target = self._targets[key]
+        sender = self.sender or Dispatcher()
+        if target.kind == "apprise":
+            import apprise  # noqa: F401 (now, not on the first alert: the import takes ~0.2 s)
+
+        def deliver(store: Store) -> float:
+            wait = self._memory_round(sender, key)
+            for row in store.due(self.clock(), BATCH, target=key):
+                if self._stop.is_set():
+                    break
+                self._deliver(store, sender, target, row)
+            self._stored_queue = store.outbox_size()
+            self._update_queue_size()
+            due = store.next_due(target=key)
+            if due is None:
+                return wait
+            return max(0.0, min(wait, due - self.clock()))
+
+        self._worker(key, deliver)
+
+    def _memory_round(self, sender: Sender, key: str) -> float:
+        """Sends this lane's in-memory notifications that are due; returns how long to sleep."""
         now = self.clock()
         oldest = now - self.notify.give_up_after.total_seconds()
-        with self._memory_lock:
-            pending = list(self._memory)
+        with self._lock:
+            pending = [item for item in self._memory if target_key(item.target) == key]
         wait = self.poll
         for item in pending:
             if self._stop.is_set():
                 break
             if item.created_at < oldest:
-                self._forget(item)
-                self._count("given_up", 1)
+                self._forget(item, "given_up")
                 continue
             if item.next_attempt_at > now:
                 wait = min(wait, item.next_attempt_at - now)
@@ -218,23 +247,16 @@ class Deliverer:
                 wait = min(wait, delay)
                 self._report_failure(item.target, item.attempts, delay, error)
                 continue
-            self._forget(item)
-            self._count("sent", 1)
-        self.queue_size = self._stored_queue + len(self._memory)
+            self._forget(item, "sent")
         return max(0.0, wait)
 
-    def _forget(self, item: Unstored) -> None:
-        with self._memory_lock:
+    def _forget(self, item: Unstored, result: str) -> None:
+        with self._lock:
             self._memory.remove(item)
+            self._count_locked(result, 1)
+            self._update_queue_size()
 
-    def _deliver(
-        self, store: Store, sender: Sender, target: NotifyTarget | None, row: OutboxRow
-    ) -> None:
-        if target is None:
-            # the target left the configuration: nobody left to tell
-            store.ack(row.id)
-            self._count("given_up", 1)
-            return
+    def _deliver(self, store: Store, sender: Sender, target: NotifyTarget, row: OutboxRow) -> None:
         try:
             sender.send(target, row.record)
         except Exception as error:  # a plugin's bug must not end the worker
@@ -257,7 +279,16 @@ class Deliverer:
         )
         self._count("failed", 1)
 
+    # -- counters -----------------------------------------------------------------------
+
+    def _update_queue_size(self) -> None:
+        self.queue_size = self._stored_queue + len(self._memory)
+
     def _count(self, result: str, n: int) -> None:
+        with self._lock:
+            self._count_locked(result, n)
+
+    def _count_locked(self, result: str, n: int) -> None:
         setattr(self, result, getattr(self, result) + n)
         if self.on_result is not None:
             for _ in range(n):

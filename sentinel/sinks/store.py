@@ -29,7 +29,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -319,19 +319,36 @@ class Store:
     def outbox_size(self) -> int:
         return int(self._query("SELECT count(*) FROM outbox")[0][0])
 
-    def due(self, now: float, limit: int = 50) -> list[OutboxRow]:
-        """Notifications whose next attempt is due, the oldest due first."""
+    def due(self, now: float, limit: int = 50, *, target: str | None = None) -> list[OutboxRow]:
+        """Notifications whose next attempt is due (for one target_key if given), the
+        oldest due first."""
         rows = self._query(
             "SELECT id, target, record, created_at, attempts FROM outbox"
-            " WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-            (now, limit),
+            " WHERE next_attempt_at <= ? AND (? IS NULL OR target = ?)"
+            " ORDER BY next_attempt_at, id LIMIT ?",
+            (now, target, target, limit),
         )
         return [OutboxRow(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in rows]
 
-    def next_due(self) -> float | None:
-        """When the earliest queued notification is due, or None when the outbox is empty."""
-        value = self._query("SELECT min(next_attempt_at) FROM outbox")[0][0]
+    def next_due(self, *, target: str | None = None) -> float | None:
+        """When the earliest queued notification (for one target_key if given) is due, or
+        None when there is none."""
+        value = self._query(
+            "SELECT min(next_attempt_at) FROM outbox WHERE ? IS NULL OR target = ?",
+            (target, target),
+        )[0][0]
         return float(value) if value is not None else None
+
+    def drop_targets_except(self, keys: Collection[str]) -> int:
+        """Drops the notifications of targets not in `keys` (gone from the configuration)."""
+        present = {row[0] for row in self._query("SELECT DISTINCT target FROM outbox")}
+        gone = [(key,) for key in present.difference(keys)]
+        if not gone:
+            return 0
+        with self._transaction() as db:
+            before = db.total_changes
+            db.executemany("DELETE FROM outbox WHERE target = ?", gone)
+            return db.total_changes - before
 
     def ack(self, row_id: int) -> None:
         """Delivered (or dropped): the row leaves the outbox."""
