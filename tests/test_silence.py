@@ -31,3 +31,12 @@ def test_vanished_log_alerts_within_a_minute() -> None:
     assert len(alerts) == 1
     assert alerts[0].details == {"vanished": True}
     assert "vanished" in alerts[0].summary
+
+
+def test_a_silent_source_found_missing_says_it_vanished() -> None:
+    """The file went away just before the silence was due: the alert says vanished."""
+    rule = SilenceRule(SourceSilentSettings(after=timedelta(seconds=3)), server="s")
+    rule.update("gone", last_line=100.0, missing=False, now=100.0)
+    rule.update("gone", last_line=100.0, missing=True, now=105.0)  # missing for 0 s yet
+    [alert] = rule.check(105.0)
+    assert alert.details == {"vanished": True} and "vanished" in alert.summary
