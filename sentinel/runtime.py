@@ -32,6 +32,7 @@ log = logging.getLogger("sentinel")
 SNAPSHOT_EVERY = 5.0  # seconds between two saves of the rules' windows, at least
 SNAPSHOT_BUDGET = 50.0  # ... and at least this many times what the last one took
 SNAPSHOT_MAX = 120.0  # ... but never more than this
+STORE_ERROR_LOG_EVERY = 60.0  # seconds between two log lines about a failing store
 UNSTORED_MAX = 10_000  # alerts kept in memory for the history while the store fails
 
 
@@ -60,7 +61,9 @@ class Runtime:
         self.config = config
         self.wake = wake
         self.clock = clock
-        self.store = Store(config.state_dir, config.notify, clock=clock)
+        self._store_errors_logged = (0.0, 0)  # when the last store error was logged, count then
+        # a state store that cannot open (read-only, full) does not stop detection
+        self.store = Store(config.state_dir, config.notify, clock=clock, required=False)
         self.pipeline = Pipeline(config)
         self.stats = DaemonStats()
         if previous is not None:  # a reload: counters go on, as Prometheus expects
@@ -70,7 +73,13 @@ class Runtime:
         self.silence = SilenceRule(config.rules["source_silent"], server=config.server_name)
         self.replayed = Replayed()
         self.unstored: list[Alert] = []  # notified, not yet in the history (store failing)
-        positions = self._restore()
+        if self.store.open_error is not None:
+            self.store_failed(self.store.open_error)
+        try:
+            positions = self._restore()
+        except StoreError as error:
+            self.store_failed(str(error))
+            positions = {source.name: None for source in config.sources}
         self.sources = SourceSet(
             self.pipeline, build_runners(config, self.pipeline, positions, wake, clock), clock
         )
@@ -153,8 +162,7 @@ class Runtime:
         try:
             queued = self.store.commit_batch(positions, alerts, notified=self.unstored)
         except StoreError as error:
-            self.stats.store_errors += 1
-            log.error("state store: %s", error)
+            self.store_failed(str(error))
             queued = 0
             if alerts:
                 self.deliverer.send_unstored(alerts)
@@ -165,6 +173,18 @@ class Runtime:
             log.warning("alert %s %s: %s", alert.severity.label, alert.rule, alert.summary)
         if queued:
             self.deliverer.kick()
+
+    def store_failed(self, error: str) -> None:
+        """Counts a store failure; logs it at most once a minute while it lasts."""
+        self.stats.store_errors += 1
+        last, count = self._store_errors_logged
+        now = time.monotonic()
+        if last and now - last < STORE_ERROR_LOG_EVERY:
+            return
+        since = self.stats.store_errors - count - 1
+        more = f" ({since} more failure(s) since the last report)" if since > 0 else ""
+        log.error("state store: %s; detection and notifications go on%s", error, more)
+        self._store_errors_logged = (now, self.stats.store_errors)
 
     def _count_delivery(self, result: str) -> None:
         """Called from the delivery worker's thread, the only writer of these counters."""
@@ -184,8 +204,7 @@ class Runtime:
             try:
                 self.store.record_actions(actions)
             except StoreError as error:
-                self.stats.store_errors += 1
-                log.error("state store: %s", error)
+                self.store_failed(str(error))
 
     def snapshot(self, *, force: bool = False) -> None:
         """Saves the rules' windows with the positions they stand for.
@@ -215,8 +234,7 @@ class Runtime:
         try:
             self.store.save_rule_state(blob)
         except StoreError as error:
-            self.stats.store_errors += 1
-            log.error("state store: %s", error)
+            self.store_failed(str(error))
 
     def check_silence(self) -> None:
         now = self.clock()

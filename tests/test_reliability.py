@@ -145,6 +145,45 @@ def test_full_disk_is_reported_and_storing_resumes_when_space_returns(
     assert daemon.stop() == 0
 
 
+def test_read_only_state_directory_still_notifies_and_recovers(
+    tmp_path: Path, daemons: list[Daemon], chat: HttpReceiver
+) -> None:
+    """The state directory is on a read-only file system when the daemon starts (root
+    ignores permission bits; a read-only mount stops it too). Detection and notification
+    go on; once the file system is writable again, the store opens and records."""
+    log = tmp_path / "vsftpd.log"
+    log.touch()
+    config = {
+        "sources": [{"path": str(log), "format": "vsftpd"}],
+        "notify": {"targets": [{"url": chat.apprise_url()}]},
+    }
+    daemon = new_daemon(daemons, tmp_path, config)
+    inside = Path(daemon.config["state_dir"])
+    inside.mkdir(mode=0o700)
+    read_only = TMPFS.replace("-o size=2m,", "-o ro,size=2m,")
+    daemon.wrap = ["unshare", "--mount", "--propagation", "private", "sh", "-c", read_only]
+    daemon.wrap.append(str(inside))
+    daemon.start()
+    assert daemon.metric("sentinel_state_store_errors_total") > 0
+    assert "read-only file system" in daemon.stderr().lower()
+    attack(log, "203.0.113.71")
+    [posted] = chat.wait_for(1, timeout=10)
+    assert "203.0.113.71" in posted.json()["title"]
+
+    remount = ["nsenter", f"--target={daemon.pid}", "--mount", "mount", "-o", "remount,rw"]
+    subprocess.run([*remount, str(inside)], check=True)
+    attack(log, "203.0.113.72")
+    wait_until("both notified", lambda: len(chat.received()) == 2)
+    wait_until(
+        "both recorded",
+        lambda: {"203.0.113.71", "203.0.113.72"}
+        <= {a["ip"] for a in stored_alerts(tmp_path, inside, namespace_of=daemon.pid)},
+    )
+    assert daemon.alive()
+    assert daemon.stop() == 0
+    assert len(chat.received()) == 2  # nothing sent twice once the store came back
+
+
 def test_state_store_deleted_while_running_is_recreated(
     tmp_path: Path, daemons: list[Daemon], chat: HttpReceiver
 ) -> None:

@@ -155,20 +155,33 @@ class Deliverer:
 
     # -- the threads --------------------------------------------------------------------
 
-    def _worker(self, key: str | None, work: Callable[[Store], float]) -> None:
-        """The loop of every thread: a store of its own, `work` rounds, waits between them."""
+    def _worker(self, key: str | None, work: Callable[[Store | None], float]) -> None:
+        """The loop of every thread: a store of its own, `work` rounds, waits between them.
+
+        `work` gets None while the store cannot be opened: the in-memory notifications go
+        out all the same. A failing store is logged when its error changes, not each round.
+        """
         wake = self._wakes[key]
         store: Store | None = None
+        reported: str | None = None
         while not self._stop.is_set():
             wait = self.poll
             try:
                 if store is None:
-                    store = Store(self.state_dir, self.notify, clock=self.clock)
+                    opened = Store(self.state_dir, self.notify, clock=self.clock, required=False)
+                    if opened.open_error is not None:
+                        raise StoreError(opened.open_error)
+                    store = opened
                 wait = work(store)
+                reported = None
             except StoreError as error:
                 with self._lock:
                     self.store_errors += 1
-                log.error("delivery paused: %s", error)
+                if str(error) != reported:
+                    log.error("delivery from the outbox paused: %s", error)
+                    reported = str(error)
+                if store is None:
+                    wait = min(wait, work(None))  # touches no store
             wake.wait(wait)
             wake.clear()
         if store is not None:
@@ -177,8 +190,10 @@ class Deliverer:
     def _keep(self) -> None:
         next_prune = 0.0
 
-        def housekeeping(store: Store) -> float:
+        def housekeeping(store: Store | None) -> float:
             nonlocal next_prune
+            if store is None:
+                return self.poll
             if time.monotonic() >= next_prune:
                 store.prune_history()
                 next_prune = time.monotonic() + PRUNE_EVERY
@@ -207,8 +222,10 @@ class Deliverer:
         if target.kind == "apprise":
             import apprise  # noqa: F401 (now, not on the first alert: the import takes ~0.2 s)
 
-        def deliver(store: Store) -> float:
+        def deliver(store: Store | None) -> float:
             wait = self._memory_round(sender, key)
+            if store is None:
+                return wait
             for row in store.due(self.clock(), BATCH, target=key):
                 if self._stop.is_set():
                     break

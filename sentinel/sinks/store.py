@@ -109,6 +109,16 @@ def _secure_file(path: Path, uid: int, gid: int) -> None:
             os.chown(path, uid, gid)
 
 
+def _why(state_dir: Path) -> str:
+    """What SQLite's "unable to open database file" does not say, when it can be seen."""
+    try:
+        if os.statvfs(state_dir).f_flag & os.ST_RDONLY:
+            return " (read-only file system)"
+    except OSError as error:
+        return f" ({error.strerror})"
+    return ""
+
+
 def _rollback(db: sqlite3.Connection) -> None:
     if db.in_transaction:
         with suppress(sqlite3.Error):  # the error that brought us here is worth reporting
@@ -123,17 +133,24 @@ class Store:
         state_dir: Path,
         notify: NotifyConfig | None = None,
         clock: Callable[[], float] = time.time,
+        *,
+        required: bool = True,
     ) -> None:
+        """Opens the store; raises StoreError when it cannot, unless not `required`: then
+        `open_error` says why, and every use tries to open it again until it works."""
         self.path = state_dir / DB_NAME
         self.notify = notify or NotifyConfig()  # replaced on reload: routing and cooldown
         self.clock = clock
+        self.open_error: str | None = None
         self._db: sqlite3.Connection | None = None
         self._inode: tuple[int, int] | None = None
         try:
             self._open(state_dir)
         except (sqlite3.Error, OSError) as error:
             self.close()
-            raise StoreError(f"cannot open the state store {self.path}: {error}") from error
+            self.open_error = f"cannot open the state store {self.path}: {error}{_why(state_dir)}"
+            if required:
+                raise StoreError(self.open_error) from error
 
     def _open(self, state_dir: Path) -> None:
         old_umask = os.umask(0o077)  # the -wal and -shm files are born 0600 too
