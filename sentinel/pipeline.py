@@ -14,10 +14,25 @@ from sentinel.rules.base import KeyTable
 from sentinel.stats import SourceStats
 
 MAX_LINE = 64 * 1024  # longer lines are no server's log line: counted, never parsed
+LONG_TEXT = MAX_LINE // 4 - 2  # characters: a line no longer is under MAX_LINE bytes in UTF-8
 EXPIRE_EVERY = 60.0  # seconds of event time between two expiries of the rules' windows
 SESSIONS_TRACKED = 65_536
 TRANSFER_PAIRING = 2.0  # seconds: vsftpd writes its log and xferlog lines within this
 FAILURE_PAIRING = 5.0  # seconds: pam_unix logs ~2 s before vsftpd (whole seconds both)
+
+
+Feed = Callable[[Event, float], Sequence[Alert]]
+COUNTED = frozenset({Kind.TRANSFER, Kind.LOGIN_FAILURE, Kind.LOGIN_SUCCESS})
+
+
+def split_lines(chunk: bytes) -> list[bytes]:
+    """A chunk's lines, each with its newline (the last one may have none)."""
+    lines = chunk.split(b"\n")
+    last = lines.pop()
+    found = [line + b"\n" for line in lines]
+    if last:
+        found.append(last)
+    return found
 
 
 class SessionJoin:
@@ -115,7 +130,7 @@ class Pipeline:
     ) -> None:
         self.config = config
         self.rules: list[Rule] = list(build_log_rules(config) if rules is None else rules)
-        self.by_kind: dict[Kind, list[Callable[[Event, float], Sequence[Alert]]]] = {
+        self.by_kind: dict[Kind, list[Feed]] = {
             kind: [rule.feed for rule in self.rules if kind in rule.kinds] for kind in Kind
         }
         self.stats: dict[str, SourceStats] = {}
@@ -148,6 +163,45 @@ class Pipeline:
             return ()
         return self.process_event(event, stats)
 
+    def process_chunk(
+        self, chunk: bytes, parse: Parser, ctx: ParseContext, stats: SourceStats
+    ) -> list[Alert]:
+        """Whole lines as read from a file, many at a time: what `process_raw` does to each.
+
+        The chunk is decoded and split at once. A chunk with invalid UTF-8 or with a line
+        that may be over `MAX_LINE` goes through `process_raw` line by line instead, which
+        counts and decodes each leniently.
+        """
+        try:
+            text = chunk.decode()
+        except UnicodeDecodeError:
+            text = ""
+        lines = text.split("\n")
+        if not lines[-1]:
+            lines.pop()  # after the newline of the last line (the file's may have none)
+        if not text or max(map(len, lines)) > LONG_TEXT:
+            # undecodable, or a line that may be over MAX_LINE bytes: each line on its own
+            alerts: list[Alert] = []
+            for raw in split_lines(chunk):
+                alerts.extend(self.process_raw(raw, parse, ctx, stats))
+            return alerts
+        if "\r" in text:
+            lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+        process = self.process_event
+        alerts = []
+        unparsed = 0
+        for line in lines:
+            event = parse(line, ctx)
+            if event is None:
+                unparsed += 1
+                continue
+            found = process(event, stats)
+            if found:
+                alerts.extend(found)
+        stats.lines += len(lines)
+        stats.unparsed += unparsed
+        return alerts
+
     @staticmethod
     def parse_raw(raw: bytes, parse: Parser, ctx: ParseContext, stats: SourceStats) -> Event | None:
         """Decode, count and parse one line; the event, or None for a line without one."""
@@ -179,21 +233,28 @@ class Pipeline:
         kind = event.kind
         if event.session is not None:
             event = self.sessions.apply(event)
-        if kind is Kind.TRANSFER or kind is Kind.LOGIN_FAILURE or kind is Kind.LOGIN_SUCCESS:
+        if kind in COUNTED:
             if self.dedup is not None and self.dedup.is_duplicate(event, t):
                 stats.duplicates += 1
                 return ()
             self._count(event, stats)
         if t >= self._next_expiry:
             self.expire(t)
-        alerts: list[Alert] | None = None
-        for feed in self.by_kind[kind]:
+        feeds = self.by_kind[kind]
+        if not feeds:
+            return ()
+        alerts = feeds[0](event, t) if len(feeds) == 1 else self._feed_all(feeds, event, t)
+        if alerts:
+            self.count_alerts(alerts)
+        return alerts
+
+    @staticmethod
+    def _feed_all(feeds: list[Feed], event: Event, t: float) -> Sequence[Alert]:
+        alerts: Sequence[Alert] = ()
+        for feed in feeds:
             found = feed(event, t)
             if found:
-                alerts = [*alerts, *found] if alerts else list(found)
-        if alerts is None:
-            return ()
-        self.count_alerts(alerts)
+                alerts = [*alerts, *found]
         return alerts
 
     def count_alerts(self, alerts: Sequence[Alert]) -> None:

@@ -18,7 +18,7 @@ from sentinel.parsers.context import ParseContext
 from sentinel.pipeline import Pipeline
 from sentinel.progress import Progress
 from sentinel.render import AlertTable
-from sentinel.sources.logfile import head_lines, open_log, reference_time
+from sentinel.sources.logfile import chunks, head_lines, open_log, reference_time
 from sentinel.stats import SourceStats
 
 
@@ -83,15 +83,14 @@ def replay(pipeline: Pipeline, inputs: list[ReplayInput], emit: Callable[[Alert]
 def _replay_file(pipeline: Pipeline, item: ReplayInput, emit: Callable[[Alert], None]) -> None:
     parse = PARSERS[item.format]
     stats = pipeline.stats_for(item.context.source)
-    process = pipeline.process_raw
+    process = pipeline.process_chunk
     ctx = item.context
     progress = Progress(item.path.stat().st_size, label=item.path.name)
     with open_log(item.path) as stream:
-        for number, raw in enumerate(stream):
-            for alert in process(raw, parse, ctx, stats):
+        for chunk in chunks(stream):
+            for alert in process(chunk, parse, ctx, stats):
                 emit(alert)
-            if not number & 0xFFFF:
-                progress.update(_consumed(stream))
+            progress.update(_consumed(stream))
     progress.close()
 
 

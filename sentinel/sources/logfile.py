@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b"
 HEAD_LINES = 50
+CHUNK = 1 << 20  # bytes read at a time by `chunks`
 
 
 def open_log(path: Path) -> BinaryIO:
@@ -39,3 +41,20 @@ def head_lines(path: Path, count: int = HEAD_LINES) -> list[str]:
 def reference_time(path: Path, tz: tzinfo) -> datetime:
     """The file's modification time: year-less timestamps take their year from it."""
     return datetime.fromtimestamp(path.stat().st_mtime, tz=tz)
+
+
+def chunks(stream: BinaryIO, size: int = CHUNK) -> Iterator[bytes]:
+    """The stream's bytes in whole lines, about `size` at a time (the last may lack a newline)."""
+    rest = b""
+    while True:
+        block = stream.read(size)
+        if not block:
+            break
+        end = block.rfind(b"\n") + 1
+        if not end:
+            rest += block  # a line longer than a block: gathered, as reading by lines would
+            continue
+        yield rest + block[:end]
+        rest = block[end:]
+    if rest:
+        yield rest
