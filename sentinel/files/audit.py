@@ -13,9 +13,16 @@ from sentinel.alerts import Alert
 from sentinel.config.model import DirectoryConfig
 from sentinel.files import findings, stale
 from sentinel.files.actions import SETTLE_SECONDS, ActionRecord, act, settled
-from sentinel.files.inspect import Inspection, InspectionCache, cache_key, inspect_fd
-from sentinel.files.safeopen import Refused, open_fact, parent_dir
-from sentinel.files.scan import FileFact, Filters, WalkStats, fact_from_stat, walk
+from sentinel.files.inspect import (
+    Inspection,
+    InspectionCache,
+    cache_key,
+    inspect_fd,
+    inspect_open,
+)
+from sentinel.files.safeopen import Refused, open_entry, open_fact, parent_dir
+from sentinel.files.scan import FileFact, Filters, Listing, WalkStats, fact_from_stat, listings
+from sentinel.files.sweep import Inspect, Sweep
 from sentinel.rules.settings import (
     ExposedFileSettings,
     StaleFileSettings,
@@ -82,36 +89,42 @@ class DirectoryAuditor:
     ) -> DirectoryReport:
         """A full scan: one stale_file alert at most, per-file findings, actions."""
         stats = WalkStats()
-        facts = []
-        for fact in walk(directory.path, Filters(directory.include, directory.exclude), stats):
-            facts.append(fact)
-            if progress is not None and not len(facts) % 1000:
-                progress(len(facts))
         scope = findings.Scope(self.server, directory, now)
-        alerts: list[Alert] = []
-        old = stale.stale_files(facts, directory, now.timestamp())
-        stale_alert = stale.stale_alert(self.server, directory, old, now, self.stale_settings)
-        alerts.extend([stale_alert] if stale_alert else [])
+        out = _FileResults()
+        wants_inspect = directory.inspect or directory.anonymous
+        inspect = self._entry_inspector(scope, out) if wants_inspect else None
+        sweep = Sweep(directory, now.timestamp(), self.settle, inspect, keep_facts=keep_facts)
+        for listing in listings(
+            directory.path, Filters(directory.include, directory.exclude), stats
+        ):
+            sweep.add(listing)
+            if progress is not None:
+                progress(sweep.files)
+        for fact in sweep.flagged:
+            record = act(directory, fact, now, dry_run=dry_run, settle=self.settle)
+            out.actions.extend([record] if record else [])
+        stale_alert = stale.summary_alert(
+            self.server, directory, sweep.summary(), now, self.stale_settings
+        )
         zone = findings.writable_zone_alert(scope, self._writable(directory, stats), self.exposed)
-        alerts.extend([zone] if zone else [])
-        report = self._files(scope, facts, {f.rel for f in old}, dry_run)
-        oldest = min((stale.age_timestamp(f, directory.age_by) for f in facts), default=None)
+        alerts = [a for a in (stale_alert, zone) if a is not None]
+        oldest = sweep.oldest
         figures = DirectoryFigures(
-            stale_files=len(old),
+            stale_files=sweep.stale_count,
             oldest_file_age_seconds=max(now.timestamp() - oldest, 0.0) if oldest else 0.0,
-            personal_data_files=report.personal,
+            personal_data_files=out.personal,
         )
         return DirectoryReport(
             directory=str(directory.path),
-            alerts=tuple(alerts + report.alerts),
+            alerts=tuple(alerts + out.alerts),
             figures=figures,
-            actions=tuple(report.actions),
-            files=len(facts),
-            inspected=report.inspected,
-            deferred=report.deferred,
-            encrypted=report.encrypted,
+            actions=tuple(out.actions),
+            files=sweep.files,
+            inspected=out.inspected,
+            deferred=sweep.deferred,
+            encrypted=out.encrypted,
             walk=stats,
-            facts=tuple(facts) if keep_facts else (),
+            facts=tuple(sweep.facts),
         )
 
     def audit_paths(
@@ -171,6 +184,39 @@ class DirectoryAuditor:
         self.cache.put(key, found)
         return found
 
+    def _inspect_entry(
+        self, listing: Listing, name: str, st: os.stat_result, max_size: int
+    ) -> Inspection | None:
+        """`inspect` for the walk: the file opened in its directory's fd, checked against the
+        walk's lstat."""
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        found = self.cache.get(key) if self.cache.limit else None
+        if found is not None:
+            return found
+        try:
+            with open_entry(listing.fd, name, st) as fd:
+                found = inspect_open(fd, st.st_size, max_size)
+        except (Refused, OSError):
+            return None
+        self.cache.put(key, found)
+        return found
+
+    def _entry_inspector(self, scope: findings.Scope, out: _FileResults) -> Inspect:
+        max_size = scope.directory.max_inspect_size
+
+        def inspect(listing: Listing, name: str, st: os.stat_result) -> bool:
+            found = self._inspect_entry(listing, name, st, max_size)
+            if found is None:
+                return False
+            return self._judge(
+                scope,
+                found,
+                out,
+                lambda: fact_from_stat(listing.prefix + name, st, listing.reachable),
+            )
+
+        return inspect
+
     def _files(
         self, scope: findings.Scope, facts: list[FileFact], stale_rels: set[str], dry_run: bool
     ) -> _FileResults:
@@ -193,8 +239,21 @@ class DirectoryAuditor:
         found = self.inspect(scope.directory, fact)
         if found is None:
             return False
+        return self._judge(scope, found, out, lambda: fact)
+
+    def _judge(
+        self,
+        scope: findings.Scope,
+        found: Inspection,
+        out: _FileResults,
+        fact_of: Callable[[], FileFact],
+    ) -> bool:
+        """Counts an inspection and makes its alerts; True when the file holds personal data."""
         out.inspected += 1
         out.encrypted += found.encrypted is not None
+        if not found.counts and self.personal.min_matches > 0:
+            return False  # nothing found: no alert could come of it (most files)
+        fact = fact_of()
         personal = findings.personal_data_alert(scope, fact, found, self.personal)
         exposed = findings.exposed_alert(
             scope, fact, found, self.exposed, self.personal.min_matches

@@ -83,19 +83,27 @@ def entropy(data: bytes) -> float:
     return -sum(n / total * math.log2(n / total) for n in Counter(data).values())
 
 
-def classify(head: bytes, tail: bytes | None = None) -> str | None:
-    """The kind of encryption recognised in a file's first bytes (and 7z's header), or None."""
+def classify(head: bytes, tail: bytes | None = None) -> str | None:  # noqa: PLR0911 (a return per format reads as the list it is; a table of lambdas cost 2x)
+    """The kind of encryption recognised in a file's first bytes (and 7z's header), or None.
+
+    The first check that holds names it, in this order; a later one is not evaluated.
+    """
     stripped = head.lstrip()
-    checks: tuple[tuple[str, bool], ...] = (
-        ("openpgp-armored", stripped.startswith(b"-----BEGIN PGP MESSAGE-----")),
-        ("age", head.startswith(b"age-encryption.org/v1\n")),
-        ("age-armored", stripped.startswith(b"-----BEGIN AGE ENCRYPTED FILE-----")),
-        ("openpgp", _openpgp_binary(head)),
-        ("cms", _cms(head) or _pem_cms(stripped)),
-        ("zip-encrypted", _encrypted_zip(head)),
-        ("7z-encrypted", _encrypted_7z(head, tail)),
-    )
-    return next((kind for kind, matched in checks if matched), None)
+    if stripped.startswith(b"-----BEGIN PGP MESSAGE-----"):
+        return "openpgp-armored"
+    if head.startswith(b"age-encryption.org/v1\n"):
+        return "age"
+    if stripped.startswith(b"-----BEGIN AGE ENCRYPTED FILE-----"):
+        return "age-armored"
+    if _openpgp_binary(head):
+        return "openpgp"
+    if _cms(head) or _pem_cms(stripped):
+        return "cms"
+    if _encrypted_zip(head):
+        return "zip-encrypted"
+    if _encrypted_7z(head, tail):
+        return "7z-encrypted"
+    return None
 
 
 def looks_opaque(head: bytes) -> bool:

@@ -19,9 +19,17 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sentinel.files import encryption
-from sentinel.files.identifiers import KINDS, MAX_MATCH, STRONG, WEAK, Validator, find_identifiers
+from sentinel.files.identifiers import (
+    KINDS,
+    MAX_MATCH,
+    STRONG,
+    WEAK,
+    Validator,
+    count_identifiers,
+)
 
 CHUNK = 1 << 20
+WHOLE_READ = 1 << 20  # files up to this size are read in one call, not streamed
 MAX_MEMBERS = 10_000  # zip members looked at; past that the archive counts as truncated
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
@@ -47,6 +55,9 @@ class Inspection:
     @property
     def weak(self) -> int:
         return sum(self.counts.get(kind, 0) for kind in WEAK)
+
+
+CLEAN = Inspection()  # read through, nothing found
 
 
 class _Tally:
@@ -75,10 +86,7 @@ class _Tally:
             self._count(pending, start, len(pending))
 
     def _count(self, buffer: bytes, start: int, cut: int) -> None:
-        for found in find_identifiers(buffer, start, self.validator):
-            if found.start < cut:
-                self.counts[found.kind] += 1
-                self.samples.setdefault(found.kind, found.masked)
+        count_identifiers(buffer, (start, cut), self.validator, self.counts, self.samples)
 
     def _capped(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         for chunk in chunks:
@@ -94,6 +102,8 @@ class _Tally:
 
     def result(self, skipped: str | None = None) -> Inspection:
         counts = {kind: n for kind, n in self.counts.items() if n}
+        if not (counts or skipped or self.truncated or self.encrypted_members):
+            return CLEAN  # nearly every file: one shared, empty result
         return Inspection(
             counts=counts,
             samples=dict(self.samples),
@@ -135,7 +145,7 @@ def _chunks(stream: _Stream, head: bytes) -> Iterator[bytes]:
 
 
 def _is_text(head: bytes) -> bool:
-    return b"\x00" not in head[:_TEXT_SNIFF]
+    return head.find(b"\x00", 0, _TEXT_SNIFF) < 0
 
 
 def _seven_zip_header(stream: _Stream, head: bytes) -> bytes | None:
@@ -183,30 +193,51 @@ def _inspect_zip(stream: _Stream, tally: _Tally) -> str | None:
     return None
 
 
+_UNREADABLE = (OSError, EOFError, zlib.error, zipfile.BadZipFile, ValueError, struct.error)
+
+
+def _outcome(tally: _Tally, outcome: str | None) -> Inspection:
+    if outcome in ("binary", "opaque"):
+        return tally.result(skipped=outcome)
+    if outcome is not None:
+        return Inspection(encrypted=outcome)
+    return tally.result()
+
+
 def inspect_fd(fd: int, max_size: int) -> Inspection:
     """Inspects an open file (the caller opened it safely); reads at most `max_size` bytes."""
     tally = _Tally(max_size)
     with open(fd, "rb", closefd=False) as stream:
         try:
             outcome = _inspect_stream(stream, tally, seekable=True)
-        except (OSError, EOFError, zlib.error, zipfile.BadZipFile, ValueError, struct.error):
+        except _UNREADABLE:
             return tally.result(skipped="unreadable")
-    if outcome in ("binary", "opaque"):
-        return tally.result(skipped=outcome)
-    if outcome is not None:
-        return Inspection(encrypted=outcome)
-    return tally.result()
+    return _outcome(tally, outcome)
+
+
+def inspect_open(fd: int, size: int, max_size: int) -> Inspection:
+    """`inspect_fd` on a file of `size` bytes (its fstat): one read when it is small."""
+    if size > WHOLE_READ:
+        return inspect_fd(fd, max_size)
+    try:
+        data = os.read(fd, size + 1)
+    except OSError:
+        return Inspection(skipped="unreadable")
+    if len(data) > size:  # grown since its fstat: read it as a stream, to its end
+        os.lseek(fd, 0, os.SEEK_SET)
+        return inspect_fd(fd, max_size)
+    tally = _Tally(max_size)
+    try:
+        outcome = _inspect_stream(io.BytesIO(data), tally, seekable=True)
+    except _UNREADABLE:
+        return tally.result(skipped="unreadable")
+    return _outcome(tally, outcome)
 
 
 def inspect_bytes(data: bytes, max_size: int) -> Inspection:
     """Same as `inspect_fd`, on bytes already in memory (tests, watcher previews)."""
     tally = _Tally(max_size)
-    outcome = _inspect_stream(io.BytesIO(data), tally, seekable=True)
-    if outcome in ("binary", "opaque"):
-        return tally.result(skipped=outcome)
-    if outcome is not None:
-        return Inspection(encrypted=outcome)
-    return tally.result()
+    return _outcome(tally, _inspect_stream(io.BytesIO(data), tally, seekable=True))
 
 
 CacheKey = tuple[int, int, int, int]  # device, inode, size, mtime in ns
@@ -226,6 +257,8 @@ class InspectionCache:
         return found
 
     def put(self, key: CacheKey, value: Inspection) -> None:
+        if self.limit <= 0:  # a one-shot scan: no file is looked at twice
+            return
         self._entries[key] = value
         self._entries.move_to_end(key)
         while len(self._entries) > self.limit:

@@ -50,6 +50,17 @@ def same_file(st: os.stat_result, fact: FileFact) -> bool:
     )
 
 
+def same_stat(st: os.stat_result, seen: os.stat_result) -> bool:
+    """`same_file` against the walk's own lstat of the entry."""
+    return (
+        stat.S_ISREG(st.st_mode)
+        and st.st_ino == seen.st_ino
+        and st.st_dev == seen.st_dev
+        and st.st_size == seen.st_size
+        and st.st_mtime_ns == seen.st_mtime_ns
+    )
+
+
 @contextmanager
 def open_fact(root: Path, fact: FileFact) -> Iterator[int]:
     """An fd on the very file `fact` describes, or `Refused`."""
@@ -58,6 +69,19 @@ def open_fact(root: Path, fact: FileFact) -> Iterator[int]:
     try:
         if not same_file(os.fstat(fd), fact):
             raise Refused(f"{fact.rel}: changed since the scan")
+        yield fd
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def open_entry(dir_fd: int, name: str, seen: os.stat_result) -> Iterator[int]:
+    """An fd on the file `name` of the open directory `dir_fd`, as the walk's lstat `seen`
+    describes it, or `Refused`: the walk's way, with no path walked again from the root."""
+    fd = os.open(name, _FILE, dir_fd=dir_fd)
+    try:
+        if not same_stat(os.fstat(fd), seen):
+            raise Refused(f"{name}: changed since the scan")
         yield fd
     finally:
         os.close(fd)

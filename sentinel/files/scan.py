@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+from fnmatch import translate
 from pathlib import Path
 
 MAX_DEPTH = 64  # deeper trees are not an exchange layout; what lies below is counted, not read
+BATCH = 1024  # files handed over at a time: bounds memory in a huge directory
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_IFMT, _IFREG, _IFDIR, _IFLNK = 0o170000, stat.S_IFREG, stat.S_IFDIR, stat.S_IFLNK
+
+Entry = tuple[str, os.stat_result]  # a regular file's name and its lstat, as the walk saw it
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,20 @@ class FileFact:
         return bool(self.mode & stat.S_IROTH)
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Regular files of one directory, at most BATCH of them.
+
+    `fd` is the directory's, open until the walk is asked for the next listing: files are
+    opened relative to it (openat), never by a path that could be swapped for a link.
+    """
+
+    fd: int
+    prefix: str  # "" at the root, else the directory's path below it with a trailing "/"
+    reachable: bool  # the directory and its parents are searchable by others
+    files: list[Entry]
+
+
 @dataclass(slots=True)
 class WalkStats:
     """What the walk passed over without reporting it as a file."""
@@ -50,31 +69,77 @@ class WalkStats:
     world_writable_dirs: list[str] = field(default_factory=list)
 
 
+_Match = Callable[[str], "re.Match[str] | None"]
+
+
+def _regex(patterns: Sequence[str]) -> _Match | None:
+    """fnmatchcase against any of `patterns` in one match (fnmatch's own translation)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(translate(p) for p in patterns)).match
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     """Include/exclude globs: on the name, or on the relative path when they hold a `/`."""
 
     include: Sequence[str] = ("*",)
     exclude: Sequence[str] = (".*",)
+    # fnmatch regexes: include on names, include on paths, exclude on names, on paths
+    _compiled: tuple[_Match | None, ...] = field(init=False, repr=False, compare=False)
 
-    def _matches(self, patterns: Sequence[str], rel: str, name: str) -> bool:
-        return any(fnmatchcase(rel if "/" in p else name, p) for p in patterns)
+    def __post_init__(self) -> None:
+        compiled = tuple(
+            _regex([p for p in patterns if ("/" in p) == on_path])
+            for patterns in (self.include, self.exclude)
+            for on_path in (False, True)
+        )
+        object.__setattr__(self, "_compiled", compiled)
+
+    def _matches(self, which: int, rel: str, name: str) -> bool:
+        on_name, on_path = self._compiled[which : which + 2]
+        return (on_name is not None and on_name(name) is not None) or (
+            on_path is not None and on_path(rel) is not None
+        )
 
     def wants_file(self, rel: str, name: str) -> bool:
-        return self._matches(self.include, rel, name) and not self._matches(self.exclude, rel, name)
+        return self._matches(0, rel, name) and not self._matches(2, rel, name)
 
     def wants_dir(self, rel: str, name: str) -> bool:
-        return not self._matches(self.exclude, rel, name)
+        return not self._matches(2, rel, name)
+
+    def file_test(self) -> Callable[[str, str], bool]:
+        """`test(prefix, name)`, the answer of `wants_file`: the walk's per-file check.
+
+        The defaults (everything but dot files) skip the regex engine and the path join.
+        """
+        everything = "*" in self.include
+        if everything and all("/" not in p for p in self.exclude):
+            if tuple(self.exclude) == (".*",):
+                return lambda prefix, name: not name.startswith(".")
+            excluded = _regex(self.exclude)
+            if excluded is None:
+                return lambda prefix, name: True
+            return lambda prefix, name: excluded(name) is None
+        return lambda prefix, name: self.wants_file(prefix + name, name)
 
 
-def walk(root: Path, filters: Filters, stats: WalkStats | None = None) -> Iterator[FileFact]:
-    """Regular files under `root` (itself opened as configured, even through a link)."""
+def listings(root: Path, filters: Filters, stats: WalkStats | None = None) -> Iterator[Listing]:
+    """Regular files under `root` (itself opened as configured, even through a link), by batch."""
     walker = _Walker(filters, stats if stats is not None else WalkStats())
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         yield from walker.directory(fd, "", _searchable(os.fstat(fd).st_mode), 0)
     finally:
         os.close(fd)
+
+
+def walk(root: Path, filters: Filters, stats: WalkStats | None = None) -> Iterator[FileFact]:
+    """Regular files under `root` (itself opened as configured, even through a link)."""
+    for listing in listings(root, filters, stats):
+        prefix, reachable = listing.prefix, listing.reachable
+        for name, st in listing.files:
+            yield fact_from_stat(prefix + name, st, reachable)
 
 
 def _searchable(mode: int) -> bool:
@@ -87,41 +152,55 @@ class _Walker:
     def __init__(self, filters: Filters, stats: WalkStats) -> None:
         self.filters = filters
         self.stats = stats
+        self.wants = filters.file_test()
 
-    def directory(self, fd: int, prefix: str, reachable: bool, depth: int) -> Iterator[FileFact]:
+    def directory(self, fd: int, prefix: str, reachable: bool, depth: int) -> Iterator[Listing]:
+        # The hot loop of a scan: one lstat per entry (the times of every file are needed,
+        # as by find -mtime), the type from its mode, no object made for a file but its entry.
         subdirs: list[tuple[str, bool]] = []
-        stats, filters = self.stats, self.filters
+        files: list[Entry] = []
+        stats, wants = self.stats, self.wants
         with os.scandir(fd) as entries:
             for entry in entries:
-                rel = prefix + entry.name
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except OSError:
                     stats.errors += 1
                     continue
-                mode = st.st_mode
-                if stat.S_ISREG(mode):
-                    if filters.wants_file(rel, entry.name):
-                        yield fact_from_stat(rel, st, reachable)
-                    else:
-                        stats.excluded += 1
-                elif stat.S_ISDIR(mode):
-                    if not filters.wants_dir(rel, entry.name):
-                        stats.excluded += 1
-                        continue
-                    if mode & stat.S_IWOTH:
-                        stats.world_writable_dirs.append(rel)
-                    subdirs.append((entry.name, reachable and _searchable(mode)))
-                elif stat.S_ISLNK(mode):
-                    stats.symlinks += 1
+                if st.st_mode & _IFMT != _IFREG:
+                    self._other(entry.name, st.st_mode, prefix, reachable, subdirs)
+                elif not wants(prefix, entry.name):
+                    stats.excluded += 1
                 else:
-                    stats.special += 1
+                    files.append((entry.name, st))
+                    if len(files) >= BATCH:
+                        yield Listing(fd, prefix, reachable, files)
+                        files = []
+        if files:
+            yield Listing(fd, prefix, reachable, files)
         for name, child_reachable in subdirs:
             yield from self.descend(fd, name, prefix, child_reachable, depth)
 
+    def _other(
+        self, name: str, mode: int, prefix: str, reachable: bool, subdirs: list[tuple[str, bool]]
+    ) -> None:
+        kind = mode & _IFMT
+        if kind == _IFDIR:
+            rel = prefix + name
+            if not self.filters.wants_dir(rel, name):
+                self.stats.excluded += 1
+                return
+            if mode & stat.S_IWOTH:
+                self.stats.world_writable_dirs.append(rel)
+            subdirs.append((name, reachable and _searchable(mode)))
+        elif kind == _IFLNK:
+            self.stats.symlinks += 1
+        else:
+            self.stats.special += 1
+
     def descend(
         self, fd: int, name: str, prefix: str, reachable: bool, depth: int
-    ) -> Iterator[FileFact]:
+    ) -> Iterator[Listing]:
         if depth + 1 >= MAX_DEPTH:
             self.stats.too_deep += 1
             return

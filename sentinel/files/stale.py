@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 
@@ -47,6 +48,17 @@ def _stamp(ts: float, now: datetime) -> datetime:
     return datetime.fromtimestamp(ts, tz=now.tzinfo)
 
 
+@dataclass(frozen=True, slots=True)
+class StaleSummary:
+    """What the stale_file alert tells of a directory's stale files."""
+
+    count: int
+    nbytes: int
+    oldest: float  # age timestamps (see `age_timestamp`) of the oldest and the newest
+    newest: float
+    examples: tuple[str, ...]  # paths below the root of the oldest ones, oldest first
+
+
 def stale_alert(
     server: str,
     directory: DirectoryConfig,
@@ -54,18 +66,37 @@ def stale_alert(
     now: datetime,
     settings: StaleFileSettings,
 ) -> Alert | None:
-    """One alert for all the stale files of a directory: count, size, oldest age, examples."""
-    if not stale or not settings.enabled or directory.max_age is None:
+    """One alert for all the stale files of a directory (oldest first, see `stale_files`)."""
+    if not stale:
         return None
     times = [age_timestamp(f, directory.age_by) for f in stale]
-    oldest_age = now.timestamp() - min(times)
-    total = sum(f.size for f in stale)
-    examples = [neutral(f.rel, limit=80) for f in stale[:EXAMPLES]]
+    summary = StaleSummary(
+        count=len(stale),
+        nbytes=sum(f.size for f in stale),
+        oldest=min(times),
+        newest=max(times),
+        examples=tuple(f.rel for f in stale[:EXAMPLES]),
+    )
+    return summary_alert(server, directory, summary, now, settings)
+
+
+def summary_alert(
+    server: str,
+    directory: DirectoryConfig,
+    stale: StaleSummary,
+    now: datetime,
+    settings: StaleFileSettings,
+) -> Alert | None:
+    """One alert for all the stale files of a directory: count, size, oldest age, examples."""
+    if not stale.count or not settings.enabled or directory.max_age is None:
+        return None
+    oldest_age = now.timestamp() - stale.oldest
+    examples = [neutral(rel, limit=80) for rel in stale.examples[:EXAMPLES]]
     where = str(directory.path)
-    more = f" and {len(stale) - len(examples)} more" if len(stale) > len(examples) else ""
+    more = f" and {stale.count - len(examples)} more" if stale.count > len(examples) else ""
     summary = (
-        f"{len(stale)} files older than {_days(directory.max_age.total_seconds())} in {where} "
-        f"({human_size(total)}), oldest {_days(oldest_age)}: {', '.join(examples)}{more}"
+        f"{stale.count} files older than {_days(directory.max_age.total_seconds())} in {where} "
+        f"({human_size(stale.nbytes)}), oldest {_days(oldest_age)}: {', '.join(examples)}{more}"
     )
     return make_alert(
         rule=RULE,
@@ -73,11 +104,11 @@ def stale_alert(
         server=server,
         subject=where,
         summary=summary,
-        first_seen=_stamp(min(times), now),
-        last_seen=_stamp(max(times), now),
+        first_seen=_stamp(stale.oldest, now),
+        last_seen=_stamp(stale.newest, now),
         path=where,
-        count=len(stale),
-        nbytes=total,
+        count=stale.count,
+        nbytes=stale.nbytes,
         details={
             "directory": where,
             "age_by": directory.age_by,
