@@ -61,14 +61,16 @@ class Alert:
             "severity": self.severity.label,
             "server": self.server,
         }
-        optional: list[tuple[str, Any]] = [
-            ("source", self.source),
-            ("user", self.user),
-            ("ip", self.ip),
-            ("ips", list(self.ips) if self.ips is not None else None),
-            ("path", self.path),
-        ]
-        record.update((k, v) for k, v in optional if v is not None)
+        if self.source is not None:
+            record["source"] = self.source
+        if self.user is not None:
+            record["user"] = self.user
+        if self.ip is not None:
+            record["ip"] = self.ip
+        if self.ips is not None:
+            record["ips"] = list(self.ips)
+        if self.path is not None:
+            record["path"] = self.path
         record["first_seen"] = self.first_seen.isoformat()
         record["last_seen"] = self.last_seen.isoformat()
         if self.count is not None:
@@ -81,7 +83,11 @@ class Alert:
         return record
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(", ", ": "))
+        return _ENCODER.encode(self.to_dict())
+
+
+# what json.dumps(record, ensure_ascii=False, separators=(", ", ": ")) would build each time
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
 
 
 def make_alert(

@@ -22,7 +22,17 @@ FAILURE_PAIRING = 5.0  # seconds: pam_unix logs ~2 s before vsftpd (whole second
 
 
 Feed = Callable[[Event, float], Sequence[Alert]]
-COUNTED = frozenset({Kind.TRANSFER, Kind.LOGIN_FAILURE, Kind.LOGIN_SUCCESS})
+# Enum members as module globals: `Kind.TRANSFER` looks the member up in its class, a
+# cost paid on every line.
+_TRANSFER, _LOGIN_SUCCESS, _LOGIN_FAILURE = Kind.TRANSFER, Kind.LOGIN_SUCCESS, Kind.LOGIN_FAILURE
+_SESSION_START, _SESSION_END, _DOWNLOAD = Kind.SESSION_START, Kind.SESSION_END, Direction.DOWNLOAD
+COUNTED = frozenset({_TRANSFER, _LOGIN_FAILURE, _LOGIN_SUCCESS})
+_DIRECTIONS = {direction: direction.value for direction in Direction}
+_LOGIN_KEYS = {  # (kind, anonymous) -> the labels of sentinel_logins_total
+    (kind, anonymous): (result, "true" if anonymous else "false")
+    for kind, result in ((_LOGIN_SUCCESS, "success"), (_LOGIN_FAILURE, "failure"))
+    for anonymous in (False, True)
+}
 
 
 def split_lines(chunk: bytes) -> list[bytes]:
@@ -53,10 +63,10 @@ class SessionJoin:
         if key is None:
             return event
         kind = event.kind
-        if kind is Kind.SESSION_START:
+        if kind is _SESSION_START:
             self._sessions.touch(key, (event.user, event.ip))
             return event
-        if kind is Kind.SESSION_END:
+        if kind is _SESSION_END:
             known = self._sessions.pop(key)
         elif event.user is not None and event.ip is not None:
             return event  # vsftpd and the like: every line names its client
@@ -85,10 +95,10 @@ class CrossSourceDedup:
     def is_duplicate(self, event: Event, t: float) -> bool:
         kind = event.kind
         mirror = False
-        if kind is Kind.TRANSFER:
+        if kind is _TRANSFER:
             signature: tuple[Any, ...] = (event.ip, event.path, event.nbytes or 0, event.direction)
             window = TRANSFER_PAIRING
-        elif kind is Kind.LOGIN_FAILURE:
+        elif kind is _LOGIN_FAILURE:
             signature = (kind, event.ip)
             mirror = event.detail == "pam"
             window = FAILURE_PAIRING
@@ -102,9 +112,7 @@ class CrossSourceDedup:
         for index, (_, source, other_mirror) in enumerate(unpaired):
             # a PAM line pairs with the daemon's own line, whatever the files are called;
             # transfers pair across two different sources only
-            paired = (
-                other_mirror != mirror if kind is Kind.LOGIN_FAILURE else source != event.source
-            )
+            paired = other_mirror != mirror if kind is _LOGIN_FAILURE else source != event.source
             if paired:
                 del unpaired[index]
                 self._unpaired.touch(signature, unpaired)
@@ -265,19 +273,18 @@ class Pipeline:
             counts[key] = counts.get(key, 0) + 1
 
     def _count(self, event: Event, stats: SourceStats) -> None:
-        if event.kind is Kind.TRANSFER:
+        if event.kind is _TRANSFER:
             if not event.ok or event.direction is None:
                 return
-            if self.on_download is not None and event.direction is Direction.DOWNLOAD:
+            if self.on_download is not None and event.direction is _DOWNLOAD:
                 self.on_download(event)
-            direction = event.direction.value
+            direction = _DIRECTIONS[event.direction]
             stats.transfers[direction] = stats.transfers.get(direction, 0) + 1
             stats.transfer_bytes[direction] = stats.transfer_bytes.get(direction, 0) + (
                 event.nbytes or 0
             )
             return
-        result = "success" if event.kind is Kind.LOGIN_SUCCESS else "failure"
-        key = (result, "true" if event.anonymous else "false")
+        key = _LOGIN_KEYS[event.kind, bool(event.anonymous)]
         stats.logins[key] = stats.logins.get(key, 0) + 1
 
     def expire(self, now: float) -> None:

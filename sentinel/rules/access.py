@@ -108,7 +108,12 @@ class UntrustedNetworkRule(GatedRule):
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         ip = event.ip
-        if ip is None or self._is_trusted(ip):
+        if ip is None:
+            return NO_ALERTS
+        trusted = self._verdicts.get(ip)
+        if trusted is None:
+            trusted = self._is_trusted(ip)
+        if trusted:
             return NO_ALERTS
         user = event.user or "unknown"
         if not self.gate.opens((user, ip), t):
@@ -142,12 +147,31 @@ class OffHoursRule(GatedRule):
         self.server = server
         self.tz = tz
         self.gate = IncidentGate(settings.window.total_seconds(), settings.max_tracked)
+        hours = settings.hours
+        # hours in whole minutes: one verdict for every second of a minute
+        self._minutely = all(h.second == 0 and h.microsecond == 0 for h in (hours.start, hours.end))
+        self._minute, self._inside = -1.0, False  # the last minute (epoch // 60) and its verdict
+
+    def _working(self, event: Event, t: float) -> bool:
+        """Whether the event lies within the working hours and days."""
+        minute = t // 60
+        if minute == self._minute:
+            return self._inside
+        local = event.ts.astimezone(self.tz)
+        inside = local.weekday() in self.settings.days and self.settings.hours.contains(
+            local.time()
+        )
+        offset = local.utcoffset()
+        # a zone's offset in whole minutes (not a local mean time of old) keeps minutes aligned
+        if self._minutely and offset is not None and not offset.total_seconds() % 60:
+            self._minute, self._inside = minute, inside
+        return inside
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
+        if self._working(event, t):
+            return NO_ALERTS
         local = event.ts.astimezone(self.tz)
         hours = self.settings.hours
-        if local.weekday() in self.settings.days and hours.contains(local.time()):
-            return NO_ALERTS
         user = event.user or "unknown"
         if not self.gate.opens(user, t):
             return NO_ALERTS

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
@@ -19,31 +19,28 @@ from sentinel.rules.settings import (
 MAX_NAMES = 8  # user names or addresses kept per key for the alert's details
 
 
-class _Recent:
-    """Last-seen time per member (user name or address) of one key, oldest first."""
+Recent = tuple[Any, ...]
+"""Members of one key (user names, or addresses) with the time each was last seen, least
+recently seen first, flat: `(member, time, member, time, ...)`. One flat tuple is the
+most compact container there is (56 bytes for one member): a flood of addresses is a
+flood of keys with one member each. A member is a str, a time a float: never equal."""
 
-    __slots__ = ("members",)
 
-    def __init__(self) -> None:
-        self.members: dict[str, float] = {}
+def recent_add(recent: Recent, member: str, t: float, cap: int) -> Recent:
+    """`member` seen at `t`, moved last; the least recent dropped beyond `cap` members."""
+    if member in recent:
+        at = recent.index(member)
+        recent = recent[:at] + recent[at + 2 :]
+    recent += (member, t)
+    return recent[2:] if len(recent) > 2 * cap else recent
 
-    def add(self, member: str, t: float, cap: int) -> None:
-        members = self.members
-        members.pop(member, None)
-        members[member] = t
-        if len(members) > cap:
-            del members[next(iter(members))]
 
-    def trim(self, oldest: float) -> None:
-        members = self.members
-        while members:
-            first = next(iter(members))
-            if members[first] >= oldest:
-                return
-            del members[first]
-
-    def last(self) -> float:
-        return next(reversed(self.members.values()))
+def recent_trim(recent: Recent, oldest: float) -> Recent:
+    """Without the leading members last seen before `oldest`."""
+    start = 0
+    while start < len(recent) and recent[start + 1] < oldest:
+        start += 2
+    return recent[start:] if start else recent
 
 
 class _MemberRule:
@@ -52,7 +49,7 @@ class _MemberRule:
     name: str
     window: float
     cap: int
-    table: KeyTable[_Recent]
+    table: KeyTable[Recent]
     gate: IncidentGate
 
     def _setup(self, window: float, max_tracked: int, cap: int) -> None:
@@ -65,29 +62,54 @@ class _MemberRule:
     def evictions(self) -> int:
         return self.table.evictions + self.gate.evictions
 
-    def _record(self, key: str, member: str, t: float) -> _Recent:
-        recent = self.table.get(key) or _Recent()
-        recent.add(member, t, self.cap)
-        recent.trim(t - self.window)
+    def _record(self, key: str, member: str, t: float) -> Recent:
+        recent = self.table.get(key)
+        if recent is None:
+            recent = (member, t)
+        else:
+            recent = recent_trim(recent_add(recent, member, t, self.cap), t - self.window)
         self.table.touch(key, recent)
         return recent
 
     def expire(self, now: float) -> None:
         oldest = now - self.window
-        self.table.expire(lambda recent: recent.last() < oldest)
+        self.table.expire(lambda recent: recent[-1] < oldest)
         self.gate.expire(now)
 
     def dump(self) -> Any:
-        table = [[key, list(r.members.items())] for key, r in self.table.items()]
+        table = [[key, _pairs(recent)] for key, recent in self.table.items()]
         return {"table": table, "gate": self.gate.dump()}
 
     def load(self, data: Any) -> None:
         for key, members in data["table"]:
-            recent = _Recent()
+            recent: Recent = ()
             for member, t in members:
-                recent.add(member, float(t), self.cap)
-            self.table.touch(key, recent)
+                recent = recent_add(recent, str(member), float(t), self.cap)
+            if recent:
+                self.table.touch(key, recent)
         self.gate.load(data["gate"])
+
+
+def _pairs(recent: Recent) -> list[list[Any]]:
+    return [[recent[i], recent[i + 1]] for i in range(0, len(recent), 2)]
+
+
+class _Failures(NamedTuple):
+    """The failures of one address: the times of the last few, oldest first, and the user
+    names tried, least recently first."""
+
+    times: tuple[float, ...]
+    users: tuple[str, ...]
+
+
+def _tried(users: tuple[str, ...], user: str) -> tuple[str, ...]:
+    """`user` moved last among the names tried; the least recent dropped beyond MAX_NAMES."""
+    if users and users[-1] == user:
+        return users
+    if user in users:
+        users = tuple(u for u in users if u != user)
+    users += (user,)
+    return users[1:] if len(users) > MAX_NAMES else users
 
 
 class BruteForceRule:
@@ -104,7 +126,7 @@ class BruteForceRule:
         self.settings = settings
         self.server = server
         self.window = settings.window.total_seconds()
-        self.table: KeyTable[tuple[list[float], _Recent]] = KeyTable(settings.max_tracked)
+        self.table: KeyTable[_Failures] = KeyTable(settings.max_tracked)
         self.gate = IncidentGate(self.window, settings.max_tracked)
 
     @property
@@ -115,22 +137,22 @@ class BruteForceRule:
         ip = event.ip
         if ip is None:
             return NO_ALERTS
-        entry = self.table.get(ip) or ([], _Recent())
-        times, users = entry
-        insort(times, t)  # two logs read in turn are not quite in time order
-        oldest = times[-1] - self.window
+        user = event.user
         limit = self.settings.max_failures
-        while times[0] < oldest or len(times) > limit:
-            del times[0]
-        if event.user:
-            users.add(event.user, t, MAX_NAMES)
-        self.table.touch(ip, entry)
+        entry = self.table.get(ip)
+        if entry is None:
+            times: tuple[float, ...] = (t,)
+            users: tuple[str, ...] = (user,) if user else ()
+        else:
+            times = _within(entry.times, t, self.window, limit)
+            users = _tried(entry.users, user) if user else entry.users
+        self.table.touch(ip, _Failures(times, users))
         if len(times) < limit or not self.gate.opens(ip, t):
             return NO_ALERTS
         return (self._alert(event, times, users),)
 
-    def _alert(self, event: Event, times: list[float], users: _Recent) -> Alert:
-        names = list(users.members)
+    def _alert(self, event: Event, times: tuple[float, ...], users: tuple[str, ...]) -> Alert:
+        names = list(users)
         target = names[0] if len(names) == 1 else f"{len(names)} accounts"
         span = duration_text(times[-1] - times[0])
         return rule_alert(
@@ -148,22 +170,38 @@ class BruteForceRule:
 
     def expire(self, now: float) -> None:
         oldest = now - self.window
-        self.table.expire(lambda entry: entry[0][-1] < oldest)
+        self.table.expire(lambda entry: entry.times[-1] < oldest)
         self.gate.expire(now)
 
     def dump(self) -> Any:
         table = [
-            [ip, times, list(users.members.items())] for ip, (times, users) in self.table.items()
+            [ip, list(times), [[user, times[-1]] for user in users]]
+            for ip, (times, users) in self.table.items()
         ]
         return {"table": table, "gate": self.gate.dump()}
 
     def load(self, data: Any) -> None:
         for ip, times, members in data["table"]:
-            users = _Recent()
-            for member, t in members:
-                users.add(member, float(t), MAX_NAMES)
-            self.table.touch(ip, ([float(t) for t in times], users))
+            users: tuple[str, ...] = ()
+            for member, _ in members:
+                users = _tried(users, str(member))
+            if times:
+                self.table.touch(ip, _Failures(tuple(float(t) for t in times), users))
         self.gate.load(data["gate"])
+
+
+def _within(times: tuple[float, ...], t: float, window: float, limit: int) -> tuple[float, ...]:
+    """`times` with `t` in its place, less those out of the window or beyond `limit`."""
+    if t >= times[-1]:
+        times += (t,)
+    else:  # two logs read in turn are not quite in time order
+        at = bisect(times, t)
+        times = (*times[:at], t, *times[at:])
+    oldest = times[-1] - window
+    start = max(len(times) - limit, 0)
+    while times[start] < oldest:
+        start += 1
+    return times[start:] if start else times
 
 
 class PasswordSprayRule(_MemberRule):
@@ -186,10 +224,10 @@ class PasswordSprayRule(_MemberRule):
         if ip is None or user is None:
             return NO_ALERTS
         recent = self._record(ip, user, t)
-        members = recent.members
-        if len(members) < self.settings.max_users or not self.gate.opens(ip, t):
+        if len(recent) < 2 * self.settings.max_users or not self.gate.opens(ip, t):
             return NO_ALERTS
-        first, last = min(members.values()), max(members.values())
+        members, seen = recent[::2], recent[1::2]
+        first, last = min(seen), max(seen)
         span = duration_text(last - first)
         return (
             rule_alert(
@@ -227,11 +265,10 @@ class SharedAccountRule(_MemberRule):
         if ip is None or user is None or event.anonymous:
             return NO_ALERTS
         recent = self._record(user, ip, t)
-        members = recent.members
-        if len(members) <= self.settings.max_ips or not self.gate.opens(user, t):
+        if len(recent) <= 2 * self.settings.max_ips or not self.gate.opens(user, t):
             return NO_ALERTS
-        first, last = min(members.values()), max(members.values())
-        ips = tuple(members)
+        ips, seen = recent[::2], recent[1::2]
+        first, last = min(seen), max(seen)
         span = duration_text(last - first)
         return (
             rule_alert(

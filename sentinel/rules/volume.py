@@ -13,6 +13,7 @@ from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import BulkDownloadSettings
 
 MAX_PEERS = 8  # addresses per user (or users per address) kept for the alert
+_DOWNLOAD = Direction.DOWNLOAD  # a global: an enum member costs a lookup in its class
 
 
 class _Volume:
@@ -24,19 +25,24 @@ class _Volume:
         self.times: list[float] = []
         self.sizes: list[int] = []
         self.total = 0
-        self.peers: dict[str, None] = {}
+        self.peers: tuple[str, ...] = ()
 
     def add(self, t: float, size: int, peer: str | None, window: float, keep: int) -> None:
-        at = bisect(self.times, t)  # two logs read in turn are not quite in time order
-        self.times.insert(at, t)
-        self.sizes.insert(at, size)
+        times, sizes = self.times, self.sizes
+        if not times or t >= times[-1]:
+            times.append(t)
+            sizes.append(size)
+        else:  # two logs read in turn are not quite in time order
+            at = bisect(times, t)
+            times.insert(at, t)
+            sizes.insert(at, size)
         self.total += size
-        oldest = self.times[-1] - window
-        while self.times[0] < oldest or len(self.times) > keep:
-            del self.times[0]
-            self.total -= self.sizes.pop(0)
-        if peer is not None and peer not in self.peers and len(self.peers) < MAX_PEERS:
-            self.peers[peer] = None
+        oldest = times[-1] - window
+        while times[0] < oldest or len(times) > keep:
+            del times[0]
+            self.total -= sizes.pop(0)
+        if peer is not None and len(self.peers) < MAX_PEERS and peer not in self.peers:
+            self.peers += (peer,)
 
 
 class BulkDownloadRule:
@@ -55,6 +61,7 @@ class BulkDownloadRule:
         self.settings = settings
         self.server = server
         self.window = settings.window.total_seconds()
+        self._max_files, self._max_bytes = settings.max_files, settings.max_bytes
         self.table: KeyTable[_Volume] = KeyTable(2 * settings.max_tracked)
         self.gate = IncidentGate(self.window, 2 * settings.max_tracked)
 
@@ -64,24 +71,24 @@ class BulkDownloadRule:
 
     def _update(self, key: tuple[str, str], t: float, size: int, peer: str | None) -> _Volume:
         volume = self.table.get(key) or _Volume()
-        volume.add(t, size, peer, self.window, self.settings.max_files + 1)
+        volume.add(t, size, peer, self.window, self._max_files + 1)
         self.table.touch(key, volume)
         return volume
 
     def _crossed(self, volume: _Volume | None) -> bool:
         if volume is None:
             return False
-        settings = self.settings
-        return len(volume.times) > settings.max_files or volume.total > settings.max_bytes
+        return len(volume.times) > self._max_files or volume.total > self._max_bytes
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
-        if event.direction is not Direction.DOWNLOAD or not event.ok:
+        if event.direction is not _DOWNLOAD or not event.ok:
             return NO_ALERTS
         size = event.nbytes or 0
-        user_key = ("u", event.user) if event.user else None
-        ip_key = ("i", event.ip) if event.ip else None
-        by_user = self._update(user_key, t, size, event.ip) if user_key else None
-        by_ip = self._update(ip_key, t, size, event.user) if ip_key else None
+        user, ip = event.user, event.ip
+        user_key = ("u", user) if user else None
+        ip_key = ("i", ip) if ip else None
+        by_user = self._update(user_key, t, size, ip) if user_key else None
+        by_ip = self._update(ip_key, t, size, user) if ip_key else None
         gate = self.gate
         if self._crossed(by_user) and user_key and by_user:
             ip_busy = ip_key is not None and gate.active(ip_key, t)
@@ -142,6 +149,6 @@ class BulkDownloadRule:
             volume.times = [float(t) for t in times]
             volume.sizes = [int(s) for s in sizes]
             volume.total = sum(volume.sizes)
-            volume.peers = dict.fromkeys(peers)
+            volume.peers = tuple(dict.fromkeys(peers))
             self.table.touch(tuple(key), volume)
         self.gate.load(data["gate"])
