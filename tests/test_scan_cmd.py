@@ -156,3 +156,36 @@ def test_ad_hoc_directory_uses_defaults(tmp_path: Path) -> None:
     assert rules == ["stale_file", "unencrypted_personal_data", "unencrypted_personal_data"]
     missing = _run(str(tmp_path / "nope"))
     assert missing.returncode == 2 and "not a directory" in missing.stderr
+
+
+def test_scan_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """Start-up is a large part of a scan: no daemon machinery, no inspection when off."""
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "a.csv").write_text("x\n")
+    config = tmp_path / "sentinel.yaml"
+    config.write_text(f"directories:\n  - {{path: {tmp_path / 'tree'}, inspect: false}}\n")
+    probe = (
+        "import contextlib, io, sys\n"
+        "from sentinel.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(sys.argv[1:])\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    loaded = {}
+    for name, args in {
+        "defaults": ["scan", "--json", str(tmp_path / "tree")],
+        "no inspection": ["scan", "-c", str(config), "--json"],
+    }.items():
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        loaded[name] = set(result.stdout.split())
+    for modules in loaded.values():
+        assert not modules & {"apprise", "prometheus_client", "watchdog", "sqlite3", "stdnum"}
+        assert "sentinel.files.posture" not in modules and "sentinel.render" not in modules
+    assert "sentinel.files.inspect" in loaded["defaults"]
+    assert not loaded["no inspection"] & {"sentinel.files.inspect", "sentinel.files.actions"}

@@ -7,17 +7,18 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sentinel.alerts import Alert
 from sentinel.config import Config, load_or_exit
 from sentinel.config.model import DirectoryConfig
-from sentinel.files.actions import ActionRecord
 from sentinel.files.audit import DirectoryAuditor, DirectoryReport
-from sentinel.files.posture import posture_alerts
+from sentinel.files.cache import InspectionCache
 from sentinel.progress import Progress
-from sentinel.render import AlertTable
 from sentinel.textsafe import neutral
+
+if TYPE_CHECKING:
+    from sentinel.files.actions import ActionRecord
 
 AD_HOC_MAX_AGE = timedelta(days=30)
 
@@ -48,6 +49,26 @@ def _action_line(record: ActionRecord) -> str:
     return neutral(f"{verb} {record.directory}/{record.rel}{where}{why}", limit=600)
 
 
+class _Emitter:
+    """Writes alerts as JSON lines or as the human table, and counts them."""
+
+    def __init__(self, out: TextIO, json_out: bool) -> None:
+        self.count = 0
+        self.out = out
+        self.table = None
+        if not json_out:
+            from sentinel.render import AlertTable  # the table only for a terminal reader
+
+            self.table = AlertTable(out)
+
+    def __call__(self, alert: Alert) -> None:
+        self.count += 1
+        if self.table is None:
+            self.out.write(alert.to_json() + "\n")
+        else:
+            self.table.write(alert.to_dict())
+
+
 def run_scan(
     config: Config,
     dirs: Sequence[str],
@@ -64,14 +85,9 @@ def run_scan(
         err.write(f"sentinel: error: {neutral(str(error))}: not a directory\n")
         return 2
     now = clock()
-    auditor = DirectoryAuditor(config.server_name, config.rules)
-    table = AlertTable(out)
-    alerts = 0
-
-    def emit(alert: Alert) -> None:
-        nonlocal alerts
-        alerts += 1
-        out.write(alert.to_json() + "\n") if json_out else table.write(alert.to_dict())
+    # one pass: no file is looked at twice, so no inspection is kept
+    auditor = DirectoryAuditor(config.server_name, config.rules, InspectionCache(limit=0))
+    emit = _Emitter(out, json_out)
 
     reports: list[DirectoryReport] = []
     for directory in directories:
@@ -81,7 +97,9 @@ def run_scan(
         reports.append(report)
         for alert in report.alerts:
             emit(alert)
-    if not dirs:
+    if not dirs and config.server_configs:
+        from sentinel.files.posture import posture_alerts  # only where configs are checked
+
         for check in config.server_configs:
             for alert in posture_alerts(
                 config.server_name, check, now, config.rules["insecure_server_config"]
@@ -93,7 +111,7 @@ def run_scan(
     inspected = sum(r.inspected for r in reports)
     err.write(
         f"sentinel: {files} files in {len(reports)} directories, {inspected} inspected, "
-        f"{sum(r.deferred for r in reports)} still being written; {alerts} alerts\n"
+        f"{sum(r.deferred for r in reports)} still being written; {emit.count} alerts\n"
     )
     return 0
 

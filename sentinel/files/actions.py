@@ -18,11 +18,10 @@ from pathlib import Path
 
 from sentinel.config.model import DirectoryConfig
 from sentinel.files.safeopen import Refused, parent_dir, same_file
-from sentinel.files.scan import FileFact
+from sentinel.files.scan import SETTLE_SECONDS, FileFact, settled
 from sentinel.textsafe import neutral
 
 log = logging.getLogger("sentinel.files.actions")
-SETTLE_SECONDS = 60.0  # a file changed this recently may still be uploading: never acted on
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 MAX_SUFFIX = 1000
 
@@ -51,12 +50,6 @@ class ActionRecord:
             "destination": self.destination,
             "reason": self.reason,
         }
-
-
-def settled(fact: FileFact, now: float, settle: float = SETTLE_SECONDS) -> bool:
-    """Content not modified within `settle` seconds: the upload is over (ctime is not used:
-    a chmod or a move into the tree changes it without any write)."""
-    return now - fact.mtime >= settle
 
 
 def act(

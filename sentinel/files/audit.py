@@ -7,27 +7,36 @@ import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sentinel.alerts import Alert
 from sentinel.config.model import DirectoryConfig
 from sentinel.files import findings, stale
-from sentinel.files.actions import SETTLE_SECONDS, ActionRecord, act, settled
-from sentinel.files.inspect import (
-    Inspection,
-    InspectionCache,
-    cache_key,
-    inspect_fd,
-    inspect_open,
-)
+from sentinel.files.cache import InspectionCache, cache_key
 from sentinel.files.safeopen import Refused, open_entry, open_fact, parent_dir
-from sentinel.files.scan import FileFact, Filters, Listing, WalkStats, fact_from_stat, listings
+from sentinel.files.scan import (
+    SETTLE_SECONDS,
+    FileFact,
+    Filters,
+    Listing,
+    WalkStats,
+    fact_from_stat,
+    listings,
+    settled,
+)
 from sentinel.files.sweep import Inspect, Sweep
 from sentinel.rules.settings import (
     ExposedFileSettings,
     StaleFileSettings,
     UnencryptedPersonalDataSettings,
 )
+
+if TYPE_CHECKING:
+    from sentinel.files.actions import ActionRecord
+    from sentinel.files.inspect import Inspection
+
+# Imported where they are used: a scan that neither reads contents nor moves files does not
+# pay for the inspection machinery (regexes, archives) nor for the actions' (shutil, logging).
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,14 @@ class DirectoryReport:
     encrypted: int = 0
     walk: WalkStats = field(default_factory=WalkStats)
     facts: tuple[FileFact, ...] = ()  # only when asked (for downloaded_still_present)
+
+
+def _act(
+    directory: DirectoryConfig, fact: FileFact, now: datetime, *, dry_run: bool, settle: float
+) -> ActionRecord | None:
+    from sentinel.files.actions import act
+
+    return act(directory, fact, now, dry_run=dry_run, settle=settle)
 
 
 def _settings(rules: Mapping[str, Any], name: str, default: type) -> Any:
@@ -101,7 +118,7 @@ class DirectoryAuditor:
             if progress is not None:
                 progress(sweep.files)
         for fact in sweep.flagged:
-            record = act(directory, fact, now, dry_run=dry_run, settle=self.settle)
+            record = _act(directory, fact, now, dry_run=dry_run, settle=self.settle)
             out.actions.extend([record] if record else [])
         stale_alert = stale.summary_alert(
             self.server, directory, sweep.summary(), now, self.stale_settings
@@ -175,6 +192,8 @@ class DirectoryAuditor:
         found = self.cache.get(key)
         if found is not None:
             return found
+        from sentinel.files.inspect import inspect_fd
+
         try:
             with open_fact(directory.path, fact) as fd:
                 found = inspect_fd(fd, directory.max_inspect_size)
@@ -184,28 +203,31 @@ class DirectoryAuditor:
         self.cache.put(key, found)
         return found
 
-    def _inspect_entry(
-        self, listing: Listing, name: str, st: os.stat_result, max_size: int
-    ) -> Inspection | None:
-        """`inspect` for the walk: the file opened in its directory's fd, checked against the
-        walk's lstat."""
-        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-        found = self.cache.get(key) if self.cache.limit else None
-        if found is not None:
-            return found
-        try:
-            with open_entry(listing.fd, name, st) as fd:
-                found = inspect_open(fd, st.st_size, max_size)
-        except (Refused, OSError):
-            return None
-        self.cache.put(key, found)
-        return found
-
     def _entry_inspector(self, scope: findings.Scope, out: _FileResults) -> Inspect:
-        max_size = scope.directory.max_inspect_size
+        """`inspect` for the walk: each file opened in its directory's fd and checked against
+        the walk's lstat, read whole when small, judged."""
+        from sentinel.files.inspect import inspect_open
+
+        max_size, cache = scope.directory.max_inspect_size, self.cache
+
+        def inspected(listing: Listing, name: str, st: os.stat_result) -> Inspection | None:
+            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            found = cache.get(key) if cache.limit else None
+            if found is not None:
+                return found
+            try:
+                fd = open_entry(listing.fd, name, st)
+            except OSError:  # Refused included
+                return None
+            try:
+                found = inspect_open(fd, st.st_size, max_size)
+            finally:
+                os.close(fd)
+            cache.put(key, found)
+            return found
 
         def inspect(listing: Listing, name: str, st: os.stat_result) -> bool:
-            found = self._inspect_entry(listing, name, st, max_size)
+            found = inspected(listing, name, st)
             if found is None:
                 return False
             return self._judge(
@@ -231,7 +253,7 @@ class DirectoryAuditor:
                     continue
                 flagged = self._inspect_one(scope, fact, out) or flagged
             if flagged:
-                record = act(directory, fact, now, dry_run=dry_run, settle=self.settle)
+                record = _act(directory, fact, now, dry_run=dry_run, settle=self.settle)
                 out.actions.extend([record] if record else [])
         return out
 

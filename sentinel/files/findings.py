@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sentinel.alerts import Alert, Severity, make_alert
 from sentinel.config.model import DirectoryConfig
-from sentinel.files.inspect import Inspection
 from sentinel.files.scan import FileFact
 from sentinel.rules.settings import ExposedFileSettings, UnencryptedPersonalDataSettings
+
+if TYPE_CHECKING:  # the inspection machinery is imported only where files are inspected
+    from sentinel.files.inspect import Inspection
 
 WEAK_FACTOR = 10  # e-mail addresses and phone numbers weigh this much less than a NIR or IBAN
 _NAMES = {"nir": "NIR", "iban": "IBAN", "email": "e-mail addresses", "phone": "phone numbers"}

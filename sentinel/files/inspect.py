@@ -13,12 +13,12 @@ import os
 import struct
 import zipfile
 import zlib
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from sentinel.files import encryption
+from sentinel.files.cache import CacheKey, InspectionCache, cache_key
 from sentinel.files.identifiers import (
     KINDS,
     MAX_MATCH,
@@ -27,6 +27,18 @@ from sentinel.files.identifiers import (
     Validator,
     count_identifiers,
 )
+
+__all__ = [  # the cache lives in sentinel.files.cache; importable from here as before
+    "CHUNK",
+    "CLEAN",
+    "CacheKey",
+    "Inspection",
+    "InspectionCache",
+    "cache_key",
+    "inspect_bytes",
+    "inspect_fd",
+    "inspect_open",
+]
 
 CHUNK = 1 << 20
 WHOLE_READ = 1 << 20  # files up to this size are read in one call, not streamed
@@ -227,6 +239,9 @@ def inspect_open(fd: int, size: int, max_size: int) -> Inspection:
         os.lseek(fd, 0, os.SEEK_SET)
         return inspect_fd(fd, max_size)
     tally = _Tally(max_size)
+    if _plain_text(data):  # what _inspect_stream would conclude, without a stream
+        tally.feed((data,))
+        return tally.result()
     try:
         outcome = _inspect_stream(io.BytesIO(data), tally, seekable=True)
     except _UNREADABLE:
@@ -234,39 +249,17 @@ def inspect_open(fd: int, size: int, max_size: int) -> Inspection:
     return _outcome(tally, outcome)
 
 
+def _plain_text(data: bytes) -> bool:
+    """A whole file that is its own head: no archive, not encrypted, text (most files)."""
+    return (
+        len(data) <= encryption.HEAD_SIZE
+        and not data.startswith((_GZIP, _ZIP, _7Z))
+        and _is_text(data)
+        and encryption.classify(data) is None
+    )
+
+
 def inspect_bytes(data: bytes, max_size: int) -> Inspection:
     """Same as `inspect_fd`, on bytes already in memory (tests, watcher previews)."""
     tally = _Tally(max_size)
     return _outcome(tally, _inspect_stream(io.BytesIO(data), tally, seekable=True))
-
-
-CacheKey = tuple[int, int, int, int]  # device, inode, size, mtime in ns
-
-
-class InspectionCache:
-    """Bounded LRU of inspections; an unchanged file is not read again. At most `limit` keys."""
-
-    def __init__(self, limit: int = 200_000) -> None:
-        self.limit = limit
-        self._entries: OrderedDict[CacheKey, Inspection] = OrderedDict()
-
-    def get(self, key: CacheKey) -> Inspection | None:
-        found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
-        return found
-
-    def put(self, key: CacheKey, value: Inspection) -> None:
-        if self.limit <= 0:  # a one-shot scan: no file is looked at twice
-            return
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.limit:
-            self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-def cache_key(st: os.stat_result) -> CacheKey:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)

@@ -74,14 +74,11 @@ def open_fact(root: Path, fact: FileFact) -> Iterator[int]:
         os.close(fd)
 
 
-@contextmanager
-def open_entry(dir_fd: int, name: str, seen: os.stat_result) -> Iterator[int]:
-    """An fd on the file `name` of the open directory `dir_fd`, as the walk's lstat `seen`
-    describes it, or `Refused`: the walk's way, with no path walked again from the root."""
+def open_entry(dir_fd: int, name: str, seen: os.stat_result) -> int:
+    """An fd (the caller closes it) on the file `name` of the open directory `dir_fd`, as
+    the walk's lstat `seen` describes it, or `Refused`: no path walked again from the root."""
     fd = os.open(name, _FILE, dir_fd=dir_fd)
-    try:
-        if not same_stat(os.fstat(fd), seen):
-            raise Refused(f"{name}: changed since the scan")
-        yield fd
-    finally:
+    if not same_stat(os.fstat(fd), seen):
         os.close(fd)
+        raise Refused(f"{name}: changed since the scan")
+    return fd

@@ -12,6 +12,7 @@ from pathlib import Path
 
 MAX_DEPTH = 64  # deeper trees are not an exchange layout; what lies below is counted, not read
 BATCH = 1024  # files handed over at a time: bounds memory in a huge directory
+SETTLE_SECONDS = 60.0  # a file changed this recently may still be uploading: not read nor moved
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _IFMT, _IFREG, _IFDIR, _IFLNK = 0o170000, stat.S_IFREG, stat.S_IFDIR, stat.S_IFLNK
 
@@ -41,6 +42,12 @@ class FileFact:
     @property
     def world_readable(self) -> bool:
         return bool(self.mode & stat.S_IROTH)
+
+
+def settled(fact: FileFact, now: float, settle: float = SETTLE_SECONDS) -> bool:
+    """Content not modified within `settle` seconds: the upload is over (ctime is not used:
+    a chmod or a move into the tree changes it without any write)."""
+    return now - fact.mtime >= settle
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,20 +115,20 @@ class Filters:
     def wants_dir(self, rel: str, name: str) -> bool:
         return not self._matches(2, rel, name)
 
-    def file_test(self) -> Callable[[str, str], bool]:
-        """`test(prefix, name)`, the answer of `wants_file`: the walk's per-file check.
+    def keep(self) -> Callable[[str, list[Entry]], list[Entry]]:
+        """`keep(prefix, entries)`: the entries `wants_file` wants, for a whole batch at once.
 
         The defaults (everything but dot files) skip the regex engine and the path join.
         """
-        everything = "*" in self.include
-        if everything and all("/" not in p for p in self.exclude):
+        if "*" in self.include and all("/" not in p for p in self.exclude):
             if tuple(self.exclude) == (".*",):
-                return lambda prefix, name: not name.startswith(".")
+                return lambda prefix, entries: [e for e in entries if e[0][:1] != "."]
             excluded = _regex(self.exclude)
             if excluded is None:
-                return lambda prefix, name: True
-            return lambda prefix, name: excluded(name) is None
-        return lambda prefix, name: self.wants_file(prefix + name, name)
+                return lambda prefix, entries: entries
+            return lambda prefix, entries: [e for e in entries if excluded(e[0]) is None]
+        wants = self.wants_file
+        return lambda prefix, entries: [e for e in entries if wants(prefix + e[0], e[0])]
 
 
 def listings(root: Path, filters: Filters, stats: WalkStats | None = None) -> Iterator[Listing]:
@@ -152,14 +159,14 @@ class _Walker:
     def __init__(self, filters: Filters, stats: WalkStats) -> None:
         self.filters = filters
         self.stats = stats
-        self.wants = filters.file_test()
+        self.keep = filters.keep()
 
     def directory(self, fd: int, prefix: str, reachable: bool, depth: int) -> Iterator[Listing]:
         # The hot loop of a scan: one lstat per entry (the times of every file are needed,
         # as by find -mtime), the type from its mode, no object made for a file but its entry.
         subdirs: list[tuple[str, bool]] = []
         files: list[Entry] = []
-        stats, wants = self.stats, self.wants
+        stats, regular, batch = self.stats, _IFREG, BATCH
         with os.scandir(fd) as entries:
             for entry in entries:
                 try:
@@ -167,19 +174,24 @@ class _Walker:
                 except OSError:
                     stats.errors += 1
                     continue
-                if st.st_mode & _IFMT != _IFREG:
+                if st.st_mode & 0o170000 != regular:
                     self._other(entry.name, st.st_mode, prefix, reachable, subdirs)
-                elif not wants(prefix, entry.name):
-                    stats.excluded += 1
-                else:
-                    files.append((entry.name, st))
-                    if len(files) >= BATCH:
-                        yield Listing(fd, prefix, reachable, files)
-                        files = []
-        if files:
-            yield Listing(fd, prefix, reachable, files)
+                    continue
+                files.append((entry.name, st))
+                if len(files) >= batch:
+                    yield from self._listing(fd, prefix, reachable, files)
+                    files = []
+        yield from self._listing(fd, prefix, reachable, files)
         for name, child_reachable in subdirs:
             yield from self.descend(fd, name, prefix, child_reachable, depth)
+
+    def _listing(
+        self, fd: int, prefix: str, reachable: bool, files: list[Entry]
+    ) -> Iterator[Listing]:
+        kept = self.keep(prefix, files)
+        self.stats.excluded += len(files) - len(kept)
+        if kept:
+            yield Listing(fd, prefix, reachable, kept)
 
     def _other(
         self, name: str, mode: int, prefix: str, reachable: bool, subdirs: list[tuple[str, bool]]
