@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sentinel.textsafe import neutral
+from sentinel.textsafe import MAX_FIELD, neutral
 
 
 class Severity(enum.IntEnum):
@@ -112,20 +112,27 @@ def make_alert(
     return Alert(
         rule=rule,
         severity=severity,
-        summary=neutral(summary, limit=400),
+        summary=_neutral(summary, 400),
         fingerprint=fingerprint(server, rule, subject),
         first_seen=first_seen,
         last_seen=last_seen,
-        server=neutral(server),
+        server=_neutral(server, MAX_FIELD),
         source=source,
-        user=neutral(user) if user is not None else None,
+        user=_neutral(user, MAX_FIELD) if user is not None else None,
         ip=ip,
         ips=ips,
-        path=neutral(path, limit=400) if path is not None else None,
+        path=_neutral(path, 400) if path is not None else None,
         count=count,
         nbytes=nbytes,
         details=details or {},
     )
+
+
+def _neutral(text: str, limit: int) -> str:
+    """`neutral(text, limit)`, without its regular expression for short printable ASCII."""
+    if len(text) <= limit and text.isascii() and text.isprintable():
+        return text  # nothing to escape nor to cut
+    return neutral(text, limit)
 
 
 def human_size(nbytes: int) -> str:

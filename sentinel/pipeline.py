@@ -237,7 +237,8 @@ class Pipeline:
         else:
             t = self._last_t = ts.timestamp()
             self._last_ts = ts
-        stats.last_event = max(stats.last_event, t)
+        if t > stats.last_event:  # noqa: PLR1730 (max() is a call, on every line)
+            stats.last_event = t
         kind = event.kind
         if event.session is not None:
             event = self.sessions.apply(event)

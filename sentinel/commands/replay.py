@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -59,7 +59,10 @@ def plan_inputs(config: Config, files: list[str], forced: str) -> list[ReplayInp
     return inputs
 
 
-def replay(pipeline: Pipeline, inputs: list[ReplayInput], emit: Callable[[Alert], None]) -> None:
+Emit = Callable[[Sequence[Alert]], None]  # takes the alerts found in a batch of lines
+
+
+def replay(pipeline: Pipeline, inputs: list[ReplayInput], emit: Emit) -> None:
     """Files of one source in the order given; several sources merged by event time.
 
     The daemon reads its sources side by side, so a replay of vsftpd.log with xferlog and
@@ -76,11 +79,12 @@ def replay(pipeline: Pipeline, inputs: list[ReplayInput], emit: Callable[[Alert]
     streams = [_events(pipeline, group) for group in groups.values()]
     process = pipeline.process_event
     for _, _, event, stats in heapq.merge(*streams, key=lambda e: (e[0], e[1])):
-        for alert in process(event, stats):
-            emit(alert)
+        found = process(event, stats)
+        if found:
+            emit(found)
 
 
-def _replay_file(pipeline: Pipeline, item: ReplayInput, emit: Callable[[Alert], None]) -> None:
+def _replay_file(pipeline: Pipeline, item: ReplayInput, emit: Emit) -> None:
     parse = PARSERS[item.format]
     stats = pipeline.stats_for(item.context.source)
     process = pipeline.process_chunk
@@ -88,8 +92,9 @@ def _replay_file(pipeline: Pipeline, item: ReplayInput, emit: Callable[[Alert], 
     progress = Progress(item.path.stat().st_size, label=item.path.name)
     with open_log(item.path) as stream:
         for chunk in chunks(stream):
-            for alert in process(chunk, parse, ctx, stats):
-                emit(alert)
+            found = process(chunk, parse, ctx, stats)
+            if found:
+                emit(found)
             progress.update(_consumed(stream))
     progress.close()
 
@@ -139,13 +144,14 @@ def main(args: argparse.Namespace) -> int:
     count = 0
     table = AlertTable(sys.stdout)
 
-    def emit(alert: Alert) -> None:
+    def emit(alerts: Sequence[Alert]) -> None:
         nonlocal count
-        count += 1
+        count += len(alerts)
         if args.json:
-            sys.stdout.write(alert.to_json() + "\n")
+            sys.stdout.write("".join([alert.to_json() + "\n" for alert in alerts]))
         else:
-            table.write(alert.to_dict())
+            for alert in alerts:
+                table.write(alert.to_dict())
 
     replay(pipeline, inputs, emit)
     sys.stdout.flush()

@@ -151,6 +151,7 @@ class OffHoursRule(GatedRule):
         # hours in whole minutes: one verdict for every second of a minute
         self._minutely = all(h.second == 0 and h.microsecond == 0 for h in (hours.start, hours.end))
         self._minute, self._inside = -1.0, False  # the last minute (epoch // 60) and its verdict
+        self._allowed = f"{hours.start:%H:%M}-{hours.end:%H:%M}"
 
     def _working(self, event: Event, t: float) -> bool:
         """Whether the event lies within the working hours and days."""
@@ -170,13 +171,12 @@ class OffHoursRule(GatedRule):
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         if self._working(event, t):
             return NO_ALERTS
-        local = event.ts.astimezone(self.tz)
-        hours = self.settings.hours
         user = event.user or "unknown"
         if not self.gate.opens(user, t):
             return NO_ALERTS
-        when = f"{_WEEKDAYS[local.weekday()]} {local:%H:%M}"
-        allowed = f"{hours.start:%H:%M}-{hours.end:%H:%M}"
+        local = event.ts.astimezone(self.tz)
+        when = f"{_WEEKDAYS[local.weekday()]} {local.hour:02d}:{local.minute:02d}"
+        allowed = self._allowed
         where = f" from {event.ip}" if event.ip else ""
         return (
             rule_alert(
