@@ -74,7 +74,9 @@ class SessionJoin:
             known = self._sessions.get(key)
         if known is None:
             return event
-        return event._replace(user=event.user or known[0], ip=event.ip or known[1])
+        # what event._replace(user=..., ip=...) does, without its keyword machinery
+        ts, kind, source, user, ip, *rest = event
+        return Event._make((ts, kind, source, user or known[0], ip or known[1], *rest))
 
 
 class CrossSourceDedup:

@@ -15,6 +15,7 @@ _FILE_OP, _SESSION_END, _SESSION_START, _TRANSFER = (
     Kind.SESSION_START,
     Kind.TRANSFER,
 )
+_DOWNLOAD, _UPLOAD = Direction.DOWNLOAD, Direction.UPLOAD
 
 _OPENED = "session opened for local user "
 _CLOSED = "session closed for local user "
@@ -54,7 +55,7 @@ def _close(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> E
     read, written = number(counts[0]), number(counts[2])
     if read is None or written is None or not (read or written):
         return None
-    direction = Direction.DOWNLOAD if read else Direction.UPLOAD
+    direction = _DOWNLOAD if read else _UPLOAD
     return Event(
         ts, _TRANSFER, ctx.source, path=text[7:split], nbytes=read or written,
         direction=direction, session=session,
