@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import fnmatch
 import os
 import random
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sentinel.config.model import DirectoryConfig
-from sentinel.files import identifiers
+from sentinel.files import encryption, identifiers
 from sentinel.files.audit import DirectoryAuditor
 from sentinel.files.identifiers import DIGITS, EMAIL, Found, find_identifiers
 from sentinel.files.inspect import inspect_bytes, inspect_open
@@ -178,3 +179,36 @@ def test_open_entry_refuses_a_swapped_or_changed_file(tmp_path: Path) -> None:
     with pytest.raises(OSError):  # O_NOFOLLOW: ELOOP
         open_entry(listing.fd, name, seen)
     walking.close()
+
+
+def test_the_quick_no_of_classify_misses_no_format() -> None:
+    der = bytes.fromhex("3080") + bytes.fromhex("06092a864886f70d010703") + b"\x00" * 8
+    pem = b"-----BEGIN CMS-----\n" + base64.encodebytes(der) + b"-----END CMS-----\n"
+    heads = {
+        b"  -----BEGIN PGP MESSAGE-----\nabc": "openpgp-armored",
+        b"age-encryption.org/v1\n-> X25519 abc\n": "age",
+        b"\n-----BEGIN AGE ENCRYPTED FILE-----\n": "age-armored",
+        bytes([0x8C, 0x0D, 0x04]) + b"\x00" * 16: "openpgp",
+        der: "cms",
+        b"\n" + pem: "cms",
+        b"PK\x03\x04\x14\x00\x01\x00" + b"\x00" * 30: "zip-encrypted",
+        b"7z\xbc\xaf\x27\x1c" + b"\x00" * 26 + bytes.fromhex("06f10701"): "7z-encrypted",
+        b"sample_id;value\nS1;2.0\n": None,
+        b"0;1;2\n": None,
+    }
+    for head, kind in heads.items():
+        assert encryption.classify(head) == kind, head
+
+
+def test_whole_reads_agree_with_the_stream_on_random_files(tmp_path: Path) -> None:
+    rng = random.Random(13)
+    path = tmp_path / "f"
+    for _ in range(300):
+        data = _noise(rng).encode()
+        if rng.random() < 0.1:
+            data = b"\x00" + data  # binary
+        max_size = rng.choice([len(data), len(data) - 1, 12, 1 << 20])
+        path.write_bytes(data)
+        with path.open("rb") as handle:
+            found = inspect_open(handle.fileno(), len(data), max(max_size, 1))
+        assert found == inspect_bytes(data, max(max_size, 1)), (data, max_size)

@@ -83,11 +83,24 @@ def entropy(data: bytes) -> float:
     return -sum(n / total * math.log2(n / total) for n in Counter(data).values())
 
 
+_MAGIC = (b"age-encryption.org/v1\n", _ZIP_LOCAL, _7Z_MAGIC)
+
+
+def _may_be_encrypted(head: bytes) -> bool:
+    """What every check of `classify` needs, in a few C calls: a binary first byte (OpenPGP,
+    DER), a magic number, or an armour line (PGP, age, PEM)."""
+    if head and (head[0] & 0x80 or head[0] == 0x30):
+        return True
+    return head.startswith(_MAGIC) or b"-----BEGIN" in head
+
+
 def classify(head: bytes, tail: bytes | None = None) -> str | None:  # noqa: PLR0911 (a return per format reads as the list it is; a table of lambdas cost 2x)
     """The kind of encryption recognised in a file's first bytes (and 7z's header), or None.
 
     The first check that holds names it, in this order; a later one is not evaluated.
     """
+    if not _may_be_encrypted(head):
+        return None
     stripped = head.lstrip()
     if stripped.startswith(b"-----BEGIN PGP MESSAGE-----"):
         return "openpgp-armored"

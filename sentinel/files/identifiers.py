@@ -167,6 +167,12 @@ def _email_spans(buffer: bytes, pos: int) -> Iterator[tuple[int, int]]:
         found = buffer.find(b"@", end)
 
 
+def may_hold(buffer: bytes, pos: int = 0) -> bool:
+    """False when no identifier can start at or after `pos`: no run of bytes long enough for
+    DIGITS, no "@" for EMAIL (most buffers). Two C calls over the bytes."""
+    return buffer.translate(_DIGITS_CLASS).find(_RUN, pos) >= 0 or buffer.find(b"@", pos) >= 0
+
+
 def candidates(buffer: bytes, pos: int = 0) -> Iterator[re.Match[bytes]]:
     """The matches of DIGITS, then of EMAIL, from `pos`: `finditer`'s, found faster.
 
@@ -223,6 +229,8 @@ def count_identifiers(
     """Counts the identifiers starting within `span` of `buffer` (the bytes around it are
     context) and keeps the first masked sample of each kind; masks only that one."""
     pos, cut = span
+    if not may_hold(buffer, pos):
+        return
     for kind, start, number in _validated(buffer, pos, validator):
         if start < cut:
             counts[kind] += 1

@@ -26,6 +26,7 @@ from sentinel.files.identifiers import (
     WEAK,
     Validator,
     count_identifiers,
+    may_hold,
 )
 
 __all__ = [  # the cache lives in sentinel.files.cache; importable from here as before
@@ -238,10 +239,18 @@ def inspect_open(fd: int, size: int, max_size: int) -> Inspection:
     if len(data) > size:  # grown since its fstat: read it as a stream, to its end
         os.lseek(fd, 0, os.SEEK_SET)
         return inspect_fd(fd, max_size)
-    tally = _Tally(max_size)
+    return _inspect_whole(data, max_size)
+
+
+def _inspect_whole(data: bytes, max_size: int) -> Inspection:
+    """`inspect_fd`'s result for a whole file read at once."""
     if _plain_text(data):  # what _inspect_stream would conclude, without a stream
+        if len(data) <= max_size and not may_hold(data):
+            return CLEAN  # what the tally would find: nothing (most files)
+        tally = _Tally(max_size)
         tally.feed((data,))
         return tally.result()
+    tally = _Tally(max_size)
     try:
         outcome = _inspect_stream(io.BytesIO(data), tally, seekable=True)
     except _UNREADABLE:
