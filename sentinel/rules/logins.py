@@ -94,17 +94,25 @@ def _pairs(recent: Recent) -> list[list[Any]]:
     return [[recent[i], recent[i + 1]] for i in range(0, len(recent), 2)]
 
 
+Names = str | tuple[str, ...]
+"""User names tried from one address, least recently first: the name itself when there is
+one (the common case, and a flood's), a tuple of them when there are several."""
+
+
 class _Failures(NamedTuple):
-    """The failures of one address: the times of the last few, oldest first, and the user
-    names tried, least recently first."""
+    """The failures of one address: the times of the last few, oldest first, and the names."""
 
     times: tuple[float, ...]
-    users: tuple[str, ...]
+    users: Names | None
 
 
-def _tried(users: tuple[str, ...], user: str) -> tuple[str, ...]:
+def _tried(users: Names | None, user: str) -> Names:
     """`user` moved last among the names tried; the least recent dropped beyond MAX_NAMES."""
-    if users and users[-1] == user:
+    if users is None or users == user:
+        return user
+    if isinstance(users, str):
+        return (users, user)
+    if users[-1] == user:
         return users
     if user in users:
         users = tuple(u for u in users if u != user)
@@ -112,11 +120,18 @@ def _tried(users: tuple[str, ...], user: str) -> tuple[str, ...]:
     return users[1:] if len(users) > MAX_NAMES else users
 
 
+def _names(users: Names | None) -> list[str]:
+    if users is None:
+        return []
+    return [users] if isinstance(users, str) else list(users)
+
+
 class BruteForceRule:
     """`max_failures` failed logins from one address within `window`.
 
     State per address: the times of its last `max_failures` failures and up to 8 user
-    names; at most `max_tracked` addresses, stalest evicted first.
+    names, in tuples (about 175 bytes for an address seen once); at most `max_tracked`
+    addresses, stalest evicted first.
     """
 
     name = "brute_force"
@@ -142,7 +157,7 @@ class BruteForceRule:
         entry = self.table.get(ip)
         if entry is None:
             times: tuple[float, ...] = (t,)
-            users: tuple[str, ...] = (user,) if user else ()
+            users: Names | None = user or None
         else:
             times = _within(entry.times, t, self.window, limit)
             users = _tried(entry.users, user) if user else entry.users
@@ -151,8 +166,8 @@ class BruteForceRule:
             return NO_ALERTS
         return (self._alert(event, times, users),)
 
-    def _alert(self, event: Event, times: tuple[float, ...], users: tuple[str, ...]) -> Alert:
-        names = list(users)
+    def _alert(self, event: Event, times: tuple[float, ...], users: Names | None) -> Alert:
+        names = _names(users)
         target = names[0] if len(names) == 1 else f"{len(names)} accounts"
         span = duration_text(times[-1] - times[0])
         return rule_alert(
@@ -175,14 +190,14 @@ class BruteForceRule:
 
     def dump(self) -> Any:
         table = [
-            [ip, list(times), [[user, times[-1]] for user in users]]
+            [ip, list(times), [[user, times[-1]] for user in _names(users)]]
             for ip, (times, users) in self.table.items()
         ]
         return {"table": table, "gate": self.gate.dump()}
 
     def load(self, data: Any) -> None:
         for ip, times, members in data["table"]:
-            users: tuple[str, ...] = ()
+            users: Names | None = None
             for member, _ in members:
                 users = _tried(users, str(member))
             if times:
@@ -207,8 +222,8 @@ def _within(times: tuple[float, ...], t: float, window: float, limit: int) -> tu
 class PasswordSprayRule(_MemberRule):
     """Failed logins for `max_users` distinct user names from one address within `window`.
 
-    State per address: up to `max_users` user names with their last failure time; at most
-    `max_tracked` addresses.
+    State per address: up to `max_users` user names with their last failure time, in one
+    flat tuple (about 120 bytes for an address seen once); at most `max_tracked` addresses.
     """
 
     name = "password_spray"
