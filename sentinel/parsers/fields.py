@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 CACHE_SIZE = 65_536  # distinct addresses remembered; cleared whole when full
 _seen: dict[str, str | None] = {}
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+"""An IPv4 address already in canonical form (no leading zeros): the common case, read
+without building an `ipaddress` object (a flood brings a new address on every line)."""
 
 
 def _normalize(text: str) -> str | None:
@@ -24,7 +29,10 @@ def ip(text: str) -> str | None:
         return _seen[text]
     except KeyError:
         pass
-    value = _normalize(text) if 2 <= len(text) <= 45 else None
+    if _DOTTED.fullmatch(text):
+        value: str | None = text
+    else:
+        value = _normalize(text) if 2 <= len(text) <= 45 else None
     if len(_seen) >= CACHE_SIZE:
         _seen.clear()
     _seen[text] = value
