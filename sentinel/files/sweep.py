@@ -45,7 +45,8 @@ class Sweep:
         keep_facts: bool = False,
     ) -> None:
         self.age: Callable[[Any], float] = AGE_OF.get(directory.age_by, AGE_OF["mtime"])
-        self.limit = now - directory.max_age.total_seconds() if directory.max_age else None
+        max_age = directory.max_age
+        self.limit = None if max_age is None else now - max_age.total_seconds()
         self.now, self.settle, self.inspect = now, settle, inspect
         self.acting = directory.action in ("quarantine", "delete")
         self.keep_facts = keep_facts
