@@ -138,7 +138,7 @@ def test_gives_up_after_the_age(tmp_path: Path) -> None:
     store.commit_batch({}, [sample_alert("a"), sample_alert("b")])
     results: list[str] = []
     with running(deliverer(tmp_path, notify, clock=lambda: now[0], on_result=results.append)) as w:
-        wait_until("failures", lambda: w.failed >= 2)
+        wait_until("a failure", lambda: w.failed >= 1)  # one probe: the other row waits
         now[0] += notify.give_up_after.total_seconds() + 1
         wait_until("given up", lambda: w.given_up == 2)
         wait_until("queue gauge", lambda: w.queue_size == 0)

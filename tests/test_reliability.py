@@ -77,20 +77,33 @@ def chat() -> Iterator[HttpReceiver]:
         yield receiver
 
 
+def chat_daemon(started: list[Daemon], tmp_path: Path, log: Path, chat: HttpReceiver) -> Daemon:
+    """A daemon (not started) following `log` and notifying `chat`."""
+    config = {
+        "sources": [{"path": str(log), "format": "vsftpd"}],
+        "notify": {"targets": [{"url": chat.apprise_url()}]},
+    }
+    return new_daemon(started, tmp_path, config)
+
+
+def on_tmpfs(daemon: Daemon, options: str = "size=2m") -> Path:
+    """Starts `daemon` with a tmpfs of its own (mount `options`) as its state directory;
+    returns that directory as it is inside the daemon's mount namespace."""
+    state = Path(daemon.config["state_dir"])
+    state.mkdir(mode=0o700)
+    mount = TMPFS.replace("size=2m,", f"{options},")
+    daemon.wrap = ["unshare", "--mount", "--propagation", "private", "sh", "-c", mount, str(state)]
+    daemon.start()
+    return state
+
+
 def on_small_tmpfs(
     started: list[Daemon], tmp_path: Path, log: Path, chat: HttpReceiver
 ) -> tuple[Daemon, Path]:
     """A daemon whose state directory is a 2 MiB tmpfs of its own; the directory as the
     test sees it (through /proc/<pid>/root)."""
-    config = {
-        "sources": [{"path": str(log), "format": "vsftpd"}],
-        "notify": {"targets": [{"url": chat.apprise_url()}]},
-    }
-    daemon = new_daemon(started, tmp_path, config)
-    state = Path(daemon.config["state_dir"])
-    state.mkdir(mode=0o700)
-    daemon.wrap = ["unshare", "--mount", "--propagation", "private", "sh", "-c", TMPFS, str(state)]
-    daemon.start()
+    daemon = chat_daemon(started, tmp_path, log, chat)
+    state = on_tmpfs(daemon)
     seen = Path(f"/proc/{daemon.pid}/root") / state.relative_to("/")
     assert (seen / "sentinel.db").exists() and not (state / "sentinel.db").exists()
     return daemon, seen
@@ -153,17 +166,8 @@ def test_read_only_state_directory_still_notifies_and_recovers(
     go on; once the file system is writable again, the store opens and records."""
     log = tmp_path / "vsftpd.log"
     log.touch()
-    config = {
-        "sources": [{"path": str(log), "format": "vsftpd"}],
-        "notify": {"targets": [{"url": chat.apprise_url()}]},
-    }
-    daemon = new_daemon(daemons, tmp_path, config)
-    inside = Path(daemon.config["state_dir"])
-    inside.mkdir(mode=0o700)
-    read_only = TMPFS.replace("-o size=2m,", "-o ro,size=2m,")
-    daemon.wrap = ["unshare", "--mount", "--propagation", "private", "sh", "-c", read_only]
-    daemon.wrap.append(str(inside))
-    daemon.start()
+    daemon = chat_daemon(daemons, tmp_path, log, chat)
+    inside = on_tmpfs(daemon, "ro,size=2m")
     assert daemon.metric("sentinel_state_store_errors_total") > 0
     assert "read-only file system" in daemon.stderr().lower()
     attack(log, "203.0.113.71")
@@ -176,8 +180,10 @@ def test_read_only_state_directory_still_notifies_and_recovers(
     wait_until("both notified", lambda: len(chat.received()) == 2)
     wait_until(
         "both recorded",
-        lambda: {"203.0.113.71", "203.0.113.72"}
-        <= {a["ip"] for a in stored_alerts(tmp_path, inside, namespace_of=daemon.pid)},
+        lambda: (
+            {"203.0.113.71", "203.0.113.72"}
+            <= {a["ip"] for a in stored_alerts(tmp_path, inside, namespace_of=daemon.pid)}
+        ),
     )
     assert daemon.alive()
     assert daemon.stop() == 0
@@ -189,11 +195,7 @@ def test_state_store_deleted_while_running_is_recreated(
 ) -> None:
     log = tmp_path / "vsftpd.log"
     log.touch()
-    config = {
-        "sources": [{"path": str(log), "format": "vsftpd"}],
-        "notify": {"targets": [{"url": chat.apprise_url()}]},
-    }
-    daemon = new_daemon(daemons, tmp_path, config)
+    daemon = chat_daemon(daemons, tmp_path, log, chat)
     daemon.start()
     state = Path(daemon.config["state_dir"])
     attack(log, "203.0.113.51")

@@ -158,6 +158,27 @@ def test_outbox_retry_and_give_up(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_failing_target_is_probed_one_row_at_a_time(tmp_path: Path) -> None:
+    clock = Clock()
+    other = NotifyTarget("json://127.0.0.1:9/other")
+    store = Store(tmp_path, NotifyConfig(targets=(WARN, other)), clock=clock)
+    store.commit_batch({}, [sample_alert("a"), sample_alert("b"), sample_alert("c")])
+    key = target_key(WARN)
+    first, *_ = store.due(clock.now, target=key)
+    store.retry_later(first.id, clock.now + 30, target=key)
+    assert store.due(clock.now, target=key) == []  # every row of that target waits
+    assert len(store.due(clock.now, target=target_key(other))) == 3  # the other does not
+    assert store.next_due(target=key) == clock.now + 30
+    clock.now += 30
+    probe, *_ = store.due(clock.now, target=key)
+    assert probe.id == first.id and probe.attempts == 1
+    clock.now += 5  # the rows of this target were deferred further meanwhile, say
+    store.retry_later(store.due(clock.now, target=key)[1].id, clock.now + 60)
+    store.ack(probe.id, resume=key)  # the target answers: what waited is due now
+    assert len(store.due(clock.now, target=key)) == 2
+    store.close()
+
+
 def test_deleted_database_is_recreated(tmp_path: Path) -> None:
     store = Store(tmp_path)
     store.commit_batch({"a": {"offset": 1}}, [sample_alert()])

@@ -49,7 +49,7 @@ class Backoff:
     """Exponential delays with jitter: base, 2*base, 4*base, ... up to cap."""
 
     base: float = 2.0
-    cap: float = 300.0
+    cap: float = 60.0  # a target back from an outage hears within a minute
     jitter: float = 0.2  # +/- this fraction, so targets that failed together spread out
 
     def delay(self, attempts: int) -> float:
@@ -227,9 +227,8 @@ class Deliverer:
             if store is None:
                 return wait
             for row in store.due(self.clock(), BATCH, target=key):
-                if self._stop.is_set():
-                    break
-                self._deliver(store, sender, target, row)
+                if self._stop.is_set() or not self._deliver(store, sender, target, row):
+                    break  # failing: its other rows wait for the next probe
             self._stored_queue = store.outbox_size()
             self._update_queue_size()
             due = store.next_due(target=key)
@@ -273,16 +272,20 @@ class Deliverer:
             self._count_locked(result, 1)
             self._update_queue_size()
 
-    def _deliver(self, store: Store, sender: Sender, target: NotifyTarget, row: OutboxRow) -> None:
+    def _deliver(self, store: Store, sender: Sender, target: NotifyTarget, row: OutboxRow) -> bool:
+        """Sends one row; False when the target failed (the row and the target's others
+        are then deferred by the backoff)."""
         try:
             sender.send(target, row.record)
         except Exception as error:  # a plugin's bug must not end the worker
             delay = self.backoff.delay(row.attempts)
-            store.retry_later(row.id, self.clock() + delay)
+            store.retry_later(row.id, self.clock() + delay, target=row.target)
             self._report_failure(target, row.attempts + 1, delay, error)
-            return
-        store.ack(row.id)
+            return False
+        # a target that answers again gets what waited for it now, not at each row's retry
+        store.ack(row.id, resume=row.target if row.attempts else None)
         self._count("sent", 1)
+        return True
 
     def _report_failure(
         self, target: NotifyTarget, attempt: int, delay: float, error: Exception

@@ -367,17 +367,32 @@ class Store:
             db.executemany("DELETE FROM outbox WHERE target = ?", gone)
             return db.total_changes - before
 
-    def ack(self, row_id: int) -> None:
-        """Delivered (or dropped): the row leaves the outbox."""
+    def ack(self, row_id: int, *, resume: str | None = None) -> None:
+        """Delivered (or dropped): the row leaves the outbox. `resume`: a target_key that
+        answered again after failures, whose waiting rows are all due now."""
         with self._transaction() as db:
             db.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
+            if resume is not None:
+                db.execute(
+                    "UPDATE outbox SET next_attempt_at = min(next_attempt_at, ?) WHERE target = ?",
+                    (self.clock(), resume),
+                )
 
-    def retry_later(self, row_id: int, next_attempt_at: float) -> None:
+    def retry_later(
+        self, row_id: int, next_attempt_at: float, *, target: str | None = None
+    ) -> None:
+        """The row failed: try again at `next_attempt_at`. With its `target` (target_key),
+        the target's other rows wait as long: one probe at a time reaches a failing target."""
         with self._transaction() as db:
             db.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
                 (next_attempt_at, row_id),
             )
+            if target is not None:
+                db.execute(
+                    "UPDATE outbox SET next_attempt_at = max(next_attempt_at, ?) WHERE target = ?",
+                    (next_attempt_at, target),
+                )
 
     def give_up(self, created_before: float) -> int:
         """Drops undelivered notifications queued before `created_before`; returns how many."""

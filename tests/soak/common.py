@@ -42,8 +42,8 @@ def daemon(workdir: Path, log: Path, extra: dict[str, Any] | None = None) -> Dae
 
 
 def start(sentinel: Daemon) -> None:
-    """Starts, then leaves the notify socket: nobody reads it in a long run, and sentinel's
-    notifier blocks on a full one (see docs/RELIABILITY.md)."""
+    """Starts, then leaves the notify socket: nobody reads it in a long run (sentinel's
+    notifier would drop its messages on a full one, never wait)."""
     sentinel.start()
     if sentinel.notify is not None:
         sentinel.notify.close()
