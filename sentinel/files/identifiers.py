@@ -98,6 +98,17 @@ def _iban_sum_ok(number: str) -> bool:
     return rearranged.isdigit() and int(rearranged) % 97 == 1
 
 
+def _stdnum_valid(kind: str, number: str) -> bool:
+    """python-stdnum's verdict; imported on first use (35 ms), past the fast checks."""
+    if kind == "nir":
+        from stdnum.fr import nir
+
+        return bool(nir.is_valid(number))
+    from stdnum import iban
+
+    return bool(iban.is_valid(number))
+
+
 class Validator:
     """Validates candidates: a fast check-digit test first, then python-stdnum.
 
@@ -124,21 +135,17 @@ class Validator:
             return False
         if self._confirmed["nir"] >= TRUST_AFTER:
             return True
-        from stdnum.fr import nir  # imported here: 35 ms, and only confirmed candidates need it
-
-        return self._confirm("nir", nir.is_valid(number))
+        return self._confirm("nir", _stdnum_valid("nir", number))
 
     def iban(self, raw: bytes) -> str | None:
         """The IBAN at the start of `raw`: a greedy candidate may have swallowed a next word."""
-        from stdnum import iban  # imported here: 35 ms, and only confirmed candidates need it
-
         text = _compact(raw).upper()
         for end in range(len(text), 14, -1):
             if not _iban_sum_ok(text[:end]):
                 continue
             if self._confirmed["iban"] >= TRUST_AFTER:
                 return text[:end]
-            if self._confirm("iban", iban.is_valid(text[:end])):
+            if self._confirm("iban", _stdnum_valid("iban", text[:end])):
                 return text[:end]
         return None
 
