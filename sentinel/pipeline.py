@@ -27,6 +27,7 @@ Feed = Callable[[Event, float], Sequence[Alert]]
 _TRANSFER, _LOGIN_SUCCESS, _LOGIN_FAILURE = Kind.TRANSFER, Kind.LOGIN_SUCCESS, Kind.LOGIN_FAILURE
 _SESSION_START, _SESSION_END, _DOWNLOAD = Kind.SESSION_START, Kind.SESSION_END, Direction.DOWNLOAD
 COUNTED = frozenset({_TRANSFER, _LOGIN_FAILURE, _LOGIN_SUCCESS})
+SESSION_KINDS = frozenset({_SESSION_START, _SESSION_END})
 _DIRECTIONS = {direction: direction.value for direction in Direction}
 _LOGIN_KEYS = {  # (kind, anonymous) -> the labels of sentinel_logins_total
     (kind, anonymous): (result, "true" if anonymous else "false")
@@ -242,7 +243,10 @@ class Pipeline:
         if t > stats.last_event:  # noqa: PLR1730 (max() is a call, on every line)
             stats.last_event = t
         kind = event.kind
-        if event.session is not None:
+        # the session join has nothing to do for a line that names its client (vsftpd's)
+        if event.session is not None and (
+            event.user is None or event.ip is None or kind in SESSION_KINDS
+        ):
             event = self.sessions.apply(event)
         if kind in COUNTED:
             if self.dedup is not None and self.dedup.is_duplicate(event, t):

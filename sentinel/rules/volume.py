@@ -76,9 +76,9 @@ class BulkDownloadRule:
         return volume
 
     def _crossed(self, volume: _Volume | None) -> bool:
-        if volume is None:
-            return False
-        return len(volume.times) > self._max_files or volume.total > self._max_bytes
+        return volume is not None and (
+            len(volume.times) > self._max_files or volume.total > self._max_bytes
+        )
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         if event.direction is not _DOWNLOAD or not event.ok:
@@ -90,14 +90,14 @@ class BulkDownloadRule:
         by_user = self._update(user_key, t, size, ip) if user_key else None
         by_ip = self._update(ip_key, t, size, user) if ip_key else None
         gate = self.gate
-        if self._crossed(by_user) and user_key and by_user:
+        if user_key and by_user and self._crossed(by_user):
             ip_busy = ip_key is not None and gate.active(ip_key, t)
             fresh = gate.opens(user_key, t)
             if ip_key:
                 gate.extend(ip_key, t)
             if fresh and not ip_busy:
                 return (self._alert(event, by_user, by_user_view=True),)
-        elif self._crossed(by_ip) and ip_key and by_ip:
+        elif ip_key and by_ip and self._crossed(by_ip):
             user_busy = user_key is not None and gate.active(user_key, t)
             if gate.opens(ip_key, t) and not user_busy:
                 return (self._alert(event, by_ip, by_user_view=False),)
