@@ -19,7 +19,7 @@ class Severity(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        return self.name.lower()
+        return _LABELS[self]
 
     @classmethod
     def parse(cls, text: str) -> Severity:
@@ -27,6 +27,9 @@ class Severity(enum.IntEnum):
             return cls[text.upper()]
         except KeyError:
             raise ValueError(f"unknown severity {text!r} (info, warning, critical)") from None
+
+
+_LABELS = {severity: severity.name.lower() for severity in Severity}
 
 
 def fingerprint(server: str, rule: str, subject: str) -> str:
@@ -71,8 +74,10 @@ class Alert:
             record["ips"] = list(self.ips)
         if self.path is not None:
             record["path"] = self.path
-        record["first_seen"] = self.first_seen.isoformat()
-        record["last_seen"] = self.last_seen.isoformat()
+        first_seen = record["first_seen"] = self.first_seen.isoformat()
+        # most single-event alerts carry one datetime twice: written once
+        last = self.last_seen
+        record["last_seen"] = first_seen if last is self.first_seen else last.isoformat()
         if self.count is not None:
             record["count"] = self.count
         if self.nbytes is not None:
