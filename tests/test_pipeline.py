@@ -109,3 +109,41 @@ def test_rule_state_round_trip() -> None:
     assert [a.rule for a in second.process_event(tenth, second.stats_for("vsftpd"))] == [
         "brute_force"
     ]
+
+
+def vsftpd_log() -> bytes:
+    """A vsftpd.log with every oddity a file may hold, and a brute force to alert on."""
+    lines = [
+        f'Mon Nov 23 10:00:{n:02d} 2026 [pid {100 + n}] [root] FAIL LOGIN: Client "192.0.2.9"'
+        for n in range(12)
+    ]
+    lines[3] += "\r"  # one CRLF line
+    lines[5] = lines[5].replace("root", "r\xe9mi")  # UTF-8 beyond ASCII
+    ok = 'Mon Nov 23 10:01:00 2026 [pid 7] [alice] OK LOGIN: Client "192.0.2.1"'
+    raw = "\n".join([*lines, ok, "garbage", "", "x" * 70_000, ok]).encode()
+    return raw + b'\nMon Nov 23 10:02:00 2026 [pid 8] [bad\xff] FAIL LOGIN: Client "1.2.3.4"'
+
+
+def test_lines_read_in_chunks_give_what_lines_read_one_by_one_give() -> None:
+    from io import BytesIO
+
+    from sentinel.parsers import PARSERS
+    from sentinel.parsers.context import ParseContext
+    from sentinel.sources.logfile import chunks
+
+    data = vsftpd_log()
+    ctx = ParseContext("vsftpd", UTC, T0)
+    parse = PARSERS["vsftpd"]
+    one_by_one = Pipeline(config())
+    stats = one_by_one.stats_for("vsftpd")
+    expected = [a for raw in BytesIO(data) for a in one_by_one.process_raw(raw, parse, ctx, stats)]
+    assert [a.rule for a in expected] == ["brute_force"]
+    for size in (1, 100, 4096, 1 << 20):  # chunk ends between lines, and in the long line
+        chunked = Pipeline(config())
+        got = chunked.stats_for("vsftpd")
+        alerts = []
+        for chunk in chunks(BytesIO(data), size):
+            alerts += chunked.process_chunk(chunk, parse, ctx, got)
+        assert [a.to_json() for a in alerts] == [a.to_json() for a in expected]
+        assert got == stats
+        assert (got.lines, got.unparsed, got.oversized, got.invalid_utf8) == (18, 3, 1, 1)

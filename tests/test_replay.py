@@ -144,3 +144,25 @@ def test_live_vsftpd_then_replay_what_it_wrote(vsftpd_server: RunningServer) -> 
     incidents = scenario.run(vsftpd_server)
     vsftpd_server.wait_idle()
     assert_incidents(replay(vsftpd_server.main_log_path), incidents)
+
+
+def test_replay_imports_no_daemon_machinery() -> None:
+    """Start-up counts in a replay: no notifier, no metrics, no watcher, no store."""
+    probe = (
+        "import contextlib, io, sys\n"
+        "from sentinel.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(sys.argv[1:])\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    log = str(SAMPLES / "vsftpd.log")
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "replay", "--json", log],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    loaded = set(done.stdout.split())
+    assert "sentinel.pipeline" in loaded
+    assert not loaded & {"apprise", "prometheus_client", "watchdog", "sqlite3"}
