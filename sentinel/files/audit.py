@@ -210,26 +210,19 @@ class DirectoryAuditor:
 
         max_size, cache = scope.directory.max_inspect_size, self.cache
 
-        def inspected(listing: Listing, name: str, st: os.stat_result) -> Inspection | None:
+        def inspect(listing: Listing, name: str, st: os.stat_result) -> bool:
             key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             found = cache.get(key) if cache.limit else None
-            if found is not None:
-                return found
-            try:
-                fd = open_entry(listing.fd, name, st)
-            except OSError:  # Refused included
-                return None
-            try:
-                found = inspect_open(fd, st.st_size, max_size)
-            finally:
-                os.close(fd)
-            cache.put(key, found)
-            return found
-
-        def inspect(listing: Listing, name: str, st: os.stat_result) -> bool:
-            found = inspected(listing, name, st)
             if found is None:
-                return False
+                try:
+                    fd = open_entry(listing.fd, name, st)
+                except OSError:  # Refused included: not the file the walk saw
+                    return False
+                try:
+                    found = inspect_open(fd, st.st_size, max_size)
+                finally:
+                    os.close(fd)
+                cache.put(key, found)
             return self._judge(
                 scope,
                 found,

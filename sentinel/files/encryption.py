@@ -86,7 +86,7 @@ def entropy(data: bytes) -> float:
 _MAGIC = (b"age-encryption.org/v1\n", _ZIP_LOCAL, _7Z_MAGIC)
 
 
-def _may_be_encrypted(head: bytes) -> bool:
+def may_be_encrypted(head: bytes) -> bool:
     """What every check of `classify` needs, in a few C calls: a binary first byte (OpenPGP,
     DER), a magic number, or an armour line (PGP, age, PEM)."""
     if head and (head[0] & 0x80 or head[0] == 0x30):
@@ -99,7 +99,7 @@ def classify(head: bytes, tail: bytes | None = None) -> str | None:  # noqa: PLR
 
     The first check that holds names it, in this order; a later one is not evaluated.
     """
-    if not _may_be_encrypted(head):
+    if not may_be_encrypted(head):
         return None
     stripped = head.lstrip()
     if stripped.startswith(b"-----BEGIN PGP MESSAGE-----"):

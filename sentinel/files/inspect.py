@@ -264,7 +264,7 @@ def _plain_text(data: bytes) -> bool:
         len(data) <= encryption.HEAD_SIZE
         and not data.startswith((_GZIP, _ZIP, _7Z))
         and _is_text(data)
-        and encryption.classify(data) is None
+        and (not encryption.may_be_encrypted(data) or encryption.classify(data) is None)
     )
 
 
