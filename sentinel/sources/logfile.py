@@ -45,16 +45,13 @@ def reference_time(path: Path, tz: tzinfo) -> datetime:
 
 def chunks(stream: BinaryIO, size: int = CHUNK) -> Iterator[bytes]:
     """The stream's bytes in whole lines, about `size` at a time (the last may lack a newline)."""
-    rest = b""
-    while True:
-        block = stream.read(size)
-        if not block:
-            break
+    pending: list[bytes] = []  # the start of a line not ended yet
+    while block := stream.read(size):
         end = block.rfind(b"\n") + 1
         if not end:
-            rest += block  # a line longer than a block: gathered, as reading by lines would
+            pending.append(block)  # a line longer than a block: gathered, as reading by lines would
             continue
-        yield rest + block[:end]
-        rest = block[end:]
-    if rest:
-        yield rest
+        yield b"".join([*pending, block[:end]]) if pending else block[:end]
+        pending = [block[end:]] if end < len(block) else []
+    if pending:
+        yield b"".join(pending)
