@@ -60,7 +60,7 @@ class Found:
 
 
 def _compact(raw: bytes) -> str:
-    return raw.decode("ascii", "replace").replace(" ", "").replace(".", "").replace("-", "")
+    return raw.translate(None, b" .-").decode("ascii", "replace")
 
 
 def mask_nir(number: str) -> str:
