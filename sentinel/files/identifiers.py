@@ -1,7 +1,8 @@
 """Personal identifiers in bytes: regex candidates, stdnum validation, masked samples.
 
-A cheap regex finds candidates; only those go through python-stdnum. Nothing here keeps
-or returns an identifier in clear: callers get a kind and a masked form.
+The regexes run only on runs of the bytes an identifier is made of (found at memory speed),
+a fast check-digit test screens their matches, and only those go through python-stdnum.
+Nothing here keeps or returns an identifier in clear: callers get a kind and a masked form.
 """
 
 from __future__ import annotations
@@ -168,8 +169,8 @@ def _email_spans(buffer: bytes, pos: int) -> Iterator[tuple[int, int]]:
     while found >= 0:
         end = mapped.find(b".", found)
         end = len(mapped) if end < 0 else end
-        # no "@" lies between the run's start and this first one: a match starts within
-        # _MAX_LOCAL bytes of it (a longer run before it cannot start one)
+        # this is the first "@" from where the search stands: a match starting there or
+        # later starts at most _MAX_LOCAL bytes before it
         yield max(mapped.rfind(b".", 0, found) + 1, pos, found - _MAX_LOCAL), end
         found = buffer.find(b"@", end)
 
