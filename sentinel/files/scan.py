@@ -166,7 +166,7 @@ class _Walker:
         # as by find -mtime), the type from its mode, no object made for a file but its entry.
         subdirs: list[tuple[str, bool]] = []
         files: list[Entry] = []
-        stats, regular, batch = self.stats, _IFREG, BATCH
+        stats, kind, regular, batch = self.stats, _IFMT, _IFREG, BATCH
         with os.scandir(fd) as entries:
             for entry in entries:
                 try:
@@ -174,7 +174,7 @@ class _Walker:
                 except OSError:
                     stats.errors += 1
                     continue
-                if st.st_mode & 0o170000 != regular:
+                if st.st_mode & kind != regular:
                     self._other(entry.name, st.st_mode, prefix, reachable, subdirs)
                     continue
                 files.append((entry.name, st))
