@@ -188,16 +188,17 @@ class Pipeline:
         except UnicodeDecodeError:
             text = ""
         lines = text.split("\n")
-        if not lines[-1]:
-            lines.pop()  # after the newline of the last line (the file's may have none)
-        if not text or max(map(len, lines)) > LONG_TEXT:
+        unended = lines.pop()  # "" after a final newline; else a last line without one
+        if not text or max(map(len, lines), default=0) > LONG_TEXT or len(unended) > LONG_TEXT:
             # undecodable, or a line that may be over MAX_LINE bytes: each line on its own
             alerts: list[Alert] = []
             for raw in split_lines(chunk):
                 alerts.extend(self.process_raw(raw, parse, ctx, stats))
             return alerts
-        if "\r" in text:
+        if "\r" in text:  # CRLF: the CR of a line that ends with a newline goes too
             lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+        if unended:
+            lines.append(unended)
         process = self.process_event
         alerts = []
         unparsed = 0
