@@ -36,7 +36,7 @@ class Weekdays(frozenset[int]):
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Keys (addresses, users) each rule tracks at most; the stalest are evicted beyond, counted
-# in sentinel_rule_evictions. At the cap, a flood of one-shot addresses costs about 30 MB
+# in sentinel_rule_evictions. At the cap, a flood of one-shot addresses costs about 35 MB
 # for brute_force and password_spray together (~175 + ~120 bytes per address, plus the
 # address): room for 100,000 attackers in a window, in a bounded footprint.
 DEFAULT_MAX_TRACKED = 100_000
