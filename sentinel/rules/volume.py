@@ -70,9 +70,8 @@ class BulkDownloadRule:
         return self.table.evictions + self.gate.evictions
 
     def _update(self, key: tuple[str, str], t: float, size: int, peer: str | None) -> _Volume:
-        volume = self.table.get(key) or _Volume()
+        volume = self.table.renew(key, _Volume)
         volume.add(t, size, peer, self.window, self._max_files + 1)
-        self.table.touch(key, volume)
         return volume
 
     def _crossed(self, volume: _Volume | None) -> bool:
