@@ -109,7 +109,10 @@ def run_once(argv: Sequence[str], name: str) -> tuple[float, float, float, str, 
     timed = [TIME, "-f", "%M", "-o", str(rss_path), *argv]
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
-        child = subprocess.Popen(timed, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
+        # cwd: `python -m` puts the current directory first on sys.path, ahead of PYTHONPATH
+        child = subprocess.Popen(
+            timed, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=OUT
+        )
         killer = threading.Timer(CHILD_LIMIT, child.kill)  # our own child, by its handle
         killer.start()
         try:

@@ -9,8 +9,8 @@ from sentinel.alerts import Alert
 from sentinel.config.model import Config
 from sentinel.events import Direction, Event, Kind
 from sentinel.parsers.context import ParseContext, Parser
-from sentinel.rules import Rule, build_log_rules
-from sentinel.rules.base import KeyTable
+from sentinel.rules.base import KeyTable, Rule
+from sentinel.rules.registry import build_log_rules
 from sentinel.stats import SourceStats
 
 MAX_LINE = 64 * 1024  # longer lines are no server's log line: counted, never parsed
