@@ -30,7 +30,7 @@ def lines_for(n: int, moment: datetime, addresses: int) -> str:
     if kind == 0:
         return connect(ip, moment)
     if kind == 1:
-        return login(f"user{n % addresses}", ip, moment)
+        return login(f"user{(n // 3) % addresses}", ip, moment)  # each address its own user
     return failure(ip, moment)
 
 
