@@ -179,6 +179,31 @@ def test_a_failing_target_is_probed_one_row_at_a_time(tmp_path: Path) -> None:
     store.close()
 
 
+def test_files_deleted_while_another_connection_recreates_them(tmp_path: Path) -> None:
+    """rm of the database, then of its -wal and -shm, while another thread's connection
+    recreated them in between: both connections must end up on the same files."""
+    notify = NotifyConfig(targets=(WARN,))
+    writer, reader = Store(tmp_path, notify), Store(tmp_path, notify)
+    (tmp_path / DB_NAME).unlink()
+    assert reader.outbox_size() == 0  # recreates the database, its -wal and -shm
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / (DB_NAME + suffix)).unlink()
+    # SQLite shares one WAL index per database among a process's connections: until the
+    # reader lets go of the deleted one, the writer cannot open the new one (the daemon
+    # counts that failure and notifies from memory); then both meet on the same files
+    try:
+        writer.commit_batch({}, [sample_alert("a")])
+    except StoreError:
+        assert reader.outbox_size() == 0  # the reader lets go of the deleted index
+    assert writer.commit_batch({}, [sample_alert("b")]) == 1
+    assert reader.outbox_size() >= 1
+    assert [r.record["user"] for r in reader.due(2e9)] == [
+        r.record["user"] for r in writer.due(2e9)
+    ]
+    writer.close()
+    reader.close()
+
+
 def test_deleted_database_is_recreated(tmp_path: Path) -> None:
     store = Store(tmp_path)
     store.commit_batch({"a": {"offset": 1}}, [sample_alert()])

@@ -143,7 +143,7 @@ class Store:
         self.clock = clock
         self.open_error: str | None = None
         self._db: sqlite3.Connection | None = None
-        self._inode: tuple[int, int] | None = None
+        self._inode: tuple[int, ...] | None = None
         try:
             self._open(state_dir)
         except (sqlite3.Error, OSError) as error:
@@ -156,6 +156,11 @@ class Store:
         old_umask = os.umask(0o077)  # the -wal and -shm files are born 0600 too
         try:
             state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not self.path.exists():
+                # a -wal or -shm without its database belongs to one deleted under us: SQLite
+                # would take them for the new file's and fail ("disk I/O error")
+                for suffix in ("-wal", "-shm"):
+                    self.path.with_name(DB_NAME + suffix).unlink(missing_ok=True)
             db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
             self._db = db
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -167,7 +172,7 @@ class Store:
         st = self.path.stat()
         for suffix in ("", "-wal", "-shm"):
             _secure_file(self.path.with_name(DB_NAME + suffix), st.st_uid, st.st_gid)
-        self._inode = (st.st_dev, st.st_ino)
+        self._inode = self._identity()
 
     def close(self) -> None:
         if self._db is not None:
@@ -187,14 +192,23 @@ class Store:
                 raise StoreError(f"state store {self.path}: {error}") from error
             raise
 
+    def _identity(self) -> tuple[int, ...] | None:
+        """The inodes of the database and of its WAL index (-shm), None if either is gone.
+
+        The index counts too: a database deleted with its -wal and -shm while another
+        connection recreated them in between leaves each connection with a WAL of its own,
+        where the others never see what it writes; a changed -shm shows it.
+        """
+        try:
+            db, shm = self.path.stat(), self.path.with_name(DB_NAME + "-shm").stat()
+        except OSError:
+            return None
+        return (db.st_dev, db.st_ino, shm.st_ino)
+
     def _connection(self) -> sqlite3.Connection:
         """The open connection, reopened on a fresh file if ours was deleted or replaced."""
-        try:
-            st = self.path.stat()
-            current: tuple[int, int] | None = (st.st_dev, st.st_ino)
-        except OSError:
-            current = None
-        if self._db is None or current != self._inode:
+        current = self._identity()
+        if self._db is None or current is None or current != self._inode:
             self.close()
             try:
                 self._open(self.path.parent)
