@@ -268,8 +268,8 @@ def report(series: list[Series], cpu: dict[str, float], incidents: int) -> str:
             *(s.row() for s in series),
             "",
             f"Aim p99 <= 250 ms: {verdict} (worst p99 {p99 * 1000:.1f} ms). Every incident"
-            ' counts; "1st ms" is the first one, which pays for sentinel loading Apprise and'
-            " building the target's client on its first notification.",
+            ' counts; "1st ms" is the first one after the daemon said READY (it loads Apprise'
+            " and builds each target's client before that, not on the first alert).",
             "",
             f"Idle daemon (live vsftpd source, after the incidents): {cpu['cpu']:.2f} CPU s over"
             f" {cpu['seconds']:.0f} s = {cpu['percent']:.2f} % of one core"

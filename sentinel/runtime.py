@@ -32,6 +32,7 @@ log = logging.getLogger("sentinel")
 SNAPSHOT_EVERY = 5.0  # seconds between two saves of the rules' windows, at least
 SNAPSHOT_BUDGET = 50.0  # ... and at least this many times what the last one took
 SNAPSHOT_MAX = 120.0  # ... but never more than this
+PREPARE_TIMEOUT = 5.0  # seconds start() waits for the notification targets to be ready
 STORE_ERROR_LOG_EVERY = 60.0  # seconds between two log lines about a failing store
 UNSTORED_MAX = 10_000  # alerts kept in memory for the history while the store fails
 
@@ -133,6 +134,8 @@ class Runtime:
             if self.metrics is not None:
                 self.metrics.start()
             self.deliverer.start()
+            if not self.deliverer.wait_prepared(PREPARE_TIMEOUT):
+                log.warning("notification targets still loading; the first alert may wait")
             self.sources.start()
             self.wakeup.start()
             self.supervisor.start()

@@ -85,6 +85,14 @@ class AppriseSender:
             self._clients[url] = client
         return client
 
+    def prepare(self, target: NotifyTarget) -> None:
+        """Builds the target's client now (Apprise loads its plugins then: ~0.3 s), so that
+        the first alert does not wait for it. A bad URL is reported at the first send."""
+        try:
+            self._client(target.url)
+        except Exception:  # any failure here is met again, and reported, at the first send
+            return
+
     def send(self, target: NotifyTarget, record: Mapping[str, Any]) -> None:
         import apprise
 
@@ -113,6 +121,12 @@ class Dispatcher:
 
             senders = {"apprise": AppriseSender(), "alertmanager": AlertmanagerSender()}
         self.senders = dict(senders)
+
+    def prepare(self, target: NotifyTarget) -> None:
+        """Lets the target's sender get ready before the first alert, if it needs to."""
+        prepare = getattr(self.senders.get(target.kind), "prepare", None)
+        if prepare is not None:
+            prepare(target)
 
     def send(self, target: NotifyTarget, record: Mapping[str, Any]) -> None:
         sender = self.senders.get(target.kind)

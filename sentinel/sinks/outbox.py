@@ -98,6 +98,7 @@ class Deliverer:
         self._stop = threading.Event()
         self._wakes = {key: threading.Event() for key in (None, *self._targets)}
         self._threads: list[threading.Thread] = []
+        self._prepared = threading.Semaphore(0)  # one release per lane once its sender is ready
         self._lock = threading.Lock()  # counters, the memory queue and its cooldowns
         self._memory: deque[Unstored] = deque()
         self._cooldown: dict[tuple[str, str], float] = {}  # (fingerprint, target) -> clock()
@@ -111,6 +112,15 @@ class Deliverer:
         ]
         for thread in self._threads:
             thread.start()
+
+    def wait_prepared(self, timeout: float) -> bool:
+        """Waits until every lane's sender is ready (Apprise loaded, clients built), so that
+        the first alert does not pay for it; False if some lane took longer than `timeout`."""
+        deadline = time.monotonic() + timeout
+        for _ in self._targets:
+            if not self._prepared.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                return False
+        return True
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -218,9 +228,12 @@ class Deliverer:
 
     def _lane(self, key: str) -> None:
         target = self._targets[key]
-        sender = self.sender or Dispatcher()
-        if target.kind == "apprise":
-            import apprise  # noqa: F401 (now, not on the first alert: the import takes ~0.2 s)
+        sender = self.sender
+        if sender is None:
+            dispatcher = Dispatcher()
+            dispatcher.prepare(target)  # now, not on the first alert (Apprise: ~0.3 s)
+            sender = dispatcher
+        self._prepared.release()
 
         def deliver(store: Store | None) -> float:
             wait = self._memory_round(sender, key)
