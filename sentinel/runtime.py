@@ -6,6 +6,7 @@ wake-ups, journal readers) and stops them all in `stop`, in reverse order.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -226,14 +227,21 @@ class Runtime:
         self._snapshot_every = max(SNAPSHOT_EVERY, min(SNAPSHOT_MAX, cost * SNAPSHOT_BUDGET))
 
     def _save_snapshot(self, now: float) -> None:
-        blob = json.dumps(
-            {
-                "saved_at": now,
-                "rules": self.pipeline.dump_state(),
-                "positions": self.sources.positions(),
-            },
-            separators=(",", ":"),
-        ).encode()
+        # The dump makes hundreds of thousands of small lists that live until encoded: each
+        # would-be cyclic collection on the way walks the whole rule state again (100k keys:
+        # 1.5 s with the collector on, 0.3 s without). Reference counting frees them after.
+        gc.disable()
+        try:
+            blob = json.dumps(
+                {
+                    "saved_at": now,
+                    "rules": self.pipeline.dump_state(),
+                    "positions": self.sources.positions(),
+                },
+                separators=(",", ":"),
+            ).encode()
+        finally:
+            gc.enable()
         try:
             self.store.save_rule_state(blob)
         except StoreError as error:
