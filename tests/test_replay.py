@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.modules import modules_loaded
 from tests.realservers import accounts, scenario
 from tests.realservers.handle import RunningServer
 
@@ -148,21 +149,6 @@ def test_live_vsftpd_then_replay_what_it_wrote(vsftpd_server: RunningServer) -> 
 
 def test_replay_imports_no_daemon_machinery() -> None:
     """Start-up counts in a replay: no notifier, no metrics, no watcher, no store."""
-    probe = (
-        "import contextlib, io, sys\n"
-        "from sentinel.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    main(sys.argv[1:])\n"
-        "print(' '.join(sorted(sys.modules)))\n"
-    )
-    log = str(SAMPLES / "vsftpd.log")
-    done = subprocess.run(
-        [sys.executable, "-c", probe, "replay", "--json", log],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    loaded = set(done.stdout.split())
+    loaded = modules_loaded("replay", "--json", str(SAMPLES / "vsftpd.log"))
     assert "sentinel.pipeline" in loaded
     assert not loaded & {"apprise", "prometheus_client", "watchdog", "sqlite3"}

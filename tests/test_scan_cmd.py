@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tests.modules import modules_loaded
 from tests.test_files_inspect import make_iban, make_nir, spaced, wrong_key
 
 DAY = 86400
@@ -164,26 +165,10 @@ def test_scan_imports_only_what_it_uses(tmp_path: Path) -> None:
     (tmp_path / "tree" / "a.csv").write_text("x\n")
     config = tmp_path / "sentinel.yaml"
     config.write_text(f"directories:\n  - {{path: {tmp_path / 'tree'}, inspect: false}}\n")
-    probe = (
-        "import contextlib, io, sys\n"
-        "from sentinel.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    main(sys.argv[1:])\n"
-        "print(' '.join(sorted(sys.modules)))\n"
-    )
-    loaded = {}
-    for name, args in {
-        "defaults": ["scan", "--json", str(tmp_path / "tree")],
-        "no inspection": ["scan", "-c", str(config), "--json"],
-    }.items():
-        result = subprocess.run(
-            [sys.executable, "-c", probe, *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        loaded[name] = set(result.stdout.split())
+    loaded = {
+        "defaults": modules_loaded("scan", "--json", str(tmp_path / "tree")),
+        "no inspection": modules_loaded("scan", "-c", str(config), "--json"),
+    }
     for modules in loaded.values():
         assert not modules & {"apprise", "prometheus_client", "watchdog", "sqlite3", "stdnum"}
         assert "sentinel.files.posture" not in modules and "sentinel.render" not in modules
