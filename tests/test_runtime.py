@@ -1,0 +1,51 @@
+"""The daemon's runtime without its threads: the rule-state snapshot and its restore."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+from sentinel.config import load_config
+from sentinel.runtime import Runtime
+from tests.daemonproc import failed_login
+
+
+def runtime(tmp_path: Path, log: Path) -> Runtime:
+    config_path = tmp_path / "sentinel.yaml"
+    config_path.write_text(
+        f"state_dir: {tmp_path / 'state'}\nmetrics: {{listen: 'off'}}\n"
+        f"sources:\n  - {{path: {log}, format: vsftpd, name: vsftpd}}\n"
+    )
+    return Runtime(load_config(config_path), wake=threading.Event(), clock=time.time)
+
+
+def test_the_snapshot_carries_an_incident_across_a_restart(tmp_path: Path) -> None:
+    log = tmp_path / "vsftpd.log"
+    now = datetime.now().astimezone()
+    log.write_text("".join(failed_login("198.51.100.9", now) + "\n" for _ in range(9)))
+    first = runtime(tmp_path, log)
+    first.sources.start()
+    first.sources.drain(first.commit)
+    first.snapshot(force=True)
+    blob = first.store.load_rule_state()
+    first.sources.stop()
+    first.store.close()
+    assert blob is not None
+    document = json.loads(blob)  # one JSON document, assembled rule by rule
+    assert set(document) == {"saved_at", "rules", "positions"}
+    assert {"brute_force", "password_spray", "shared_account"} <= set(document["rules"])
+    assert document["positions"]["vsftpd"]["offset"] == log.stat().st_size
+    # the 10th failure after the restart completes the incident begun before it
+    with log.open("a") as out:
+        out.write(failed_login("198.51.100.9", now) + "\n")
+    second = runtime(tmp_path, log)
+    found = []
+    second.sources.start()
+    second.sources.drain(lambda positions, alerts: found.extend(alerts))
+    second.sources.stop()
+    second.store.close()
+    assert [a.rule for a in found] == ["brute_force"]
+    assert found[0].count == 10
