@@ -52,14 +52,14 @@ class SilenceRule:
         alerts = []
         for source, state in self.sources.items():
             silent_for = now - state.last_line
-            missing = state.missing_since is not None
+            missing_since = state.missing_since
             # a missing file is reported after min(after, 1 min) even if lines came lately;
             # a silent source whose file is missing when the alert goes says it vanished
-            gone_long = missing and now - (state.missing_since or now) >= min(self.after, 60.0)
+            gone_long = missing_since is not None and now - missing_since >= min(self.after, 60.0)
             if state.alerted or not (gone_long or silent_for >= self.after):
                 continue
             state.alerted = True
-            alerts.append(self._alert(source, state, now, vanished=missing))
+            alerts.append(self._alert(source, state, now, vanished=missing_since is not None))
         return alerts
 
     def _alert(self, source: str, state: SourceLiveness, now: float, *, vanished: bool) -> Alert:

@@ -62,6 +62,7 @@ class Unstored:
     """A notification the store could not take, waiting in memory."""
 
     target: NotifyTarget
+    key: str  # target_key(target): the lane that sends it
     record: dict[str, Any]
     created_at: float
     attempts: int = 0
@@ -156,7 +157,7 @@ class Deliverer:
                     if len(self._memory) >= MEMORY_MAX:
                         self._memory.popleft()
                         self._count_locked("given_up", 1)
-                    self._memory.append(Unstored(target, record, now, next_attempt_at=now))
+                    self._memory.append(Unstored(target, key, record, now, next_attempt_at=now))
                     queued += 1
             self._update_queue_size()
         if queued:
@@ -256,7 +257,7 @@ class Deliverer:
         now = self.clock()
         oldest = now - self.notify.give_up_after.total_seconds()
         with self._lock:
-            pending = [item for item in self._memory if target_key(item.target) == key]
+            pending = [item for item in self._memory if item.key == key]
         wait = self.poll
         for item in pending:
             if self._stop.is_set():

@@ -271,18 +271,23 @@ class Store:
         with self._transaction() as db:
             for source, position in positions.items():
                 self._put_position(db, source, position)
-            for alert in [*notified, *alerts]:
-                record = alert.to_json()
-                db.execute(
-                    "INSERT INTO alerts (recorded_at, last_seen, fingerprint, record)"
-                    " VALUES (?, ?, ?, ?)",
-                    (now, alert.last_seen.timestamp(), alert.fingerprint, record),
-                )
+            for alert in notified:  # notified from memory already: history only
+                self._record(db, alert, now)
             for alert in alerts:
-                queued += self._route(db, alert, alert.to_json(), now)
+                queued += self._route(db, alert, self._record(db, alert, now), now)
             if rule_state is not None:
                 db.execute("INSERT OR REPLACE INTO blobs VALUES ('rules', ?)", (rule_state,))
         return queued
+
+    @staticmethod
+    def _record(db: sqlite3.Connection, alert: Alert, now: float) -> str:
+        """Writes the alert into the history; returns its JSON record."""
+        record = alert.to_json()
+        db.execute(
+            "INSERT INTO alerts (recorded_at, last_seen, fingerprint, record) VALUES (?, ?, ?, ?)",
+            (now, alert.last_seen.timestamp(), alert.fingerprint, record),
+        )
+        return record
 
     def _route(self, db: sqlite3.Connection, alert: Alert, record: str, now: float) -> int:
         cooldown = self.notify.cooldown.total_seconds()
