@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 from pathlib import PurePosixPath
+from typing import Any
 
 from sentinel.alerts import Alert, human_size, make_alert
 from sentinel.config.model import DirectoryConfig
@@ -17,15 +19,19 @@ EXAMPLES = 5  # file names quoted in an alert
 RULE = "stale_file"
 
 
+def age_of(age_by: str, attribute: str = "{}") -> Callable[[Any], float]:
+    """The time a file's age counts from, as a function of the file: mtime by default, or
+    atime, ctime, the newest of the three. `attribute` names the times on what it is given:
+    "{}" for a FileFact (`mtime`), "st_{}" for an os.stat_result (`st_mtime`)."""
+    if age_by != "newest":
+        return attrgetter(attribute.format(age_by if age_by in ("atime", "ctime") else "mtime"))
+    mtime, atime, ctime = (attrgetter(attribute.format(n)) for n in ("mtime", "atime", "ctime"))
+    return lambda file: max(mtime(file), atime(file), ctime(file))
+
+
 def age_timestamp(fact: FileFact, age_by: str) -> float:
     """The time a file's age counts from: mtime by default, or atime, ctime, the newest."""
-    if age_by == "atime":
-        return fact.atime
-    if age_by == "ctime":
-        return fact.ctime
-    if age_by == "newest":
-        return max(fact.mtime, fact.atime, fact.ctime)
-    return fact.mtime
+    return float(age_of(age_by)(fact))
 
 
 def stale_files(

@@ -10,26 +10,13 @@ import heapq
 import math
 import os
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any
 
 from sentinel.config.model import DirectoryConfig
 from sentinel.files.scan import FileFact, Listing, fact_from_stat
-from sentinel.files.stale import EXAMPLES, StaleSummary
+from sentinel.files.stale import EXAMPLES, StaleSummary, age_of
 
 Inspect = Callable[[Listing, str, os.stat_result], bool]  # True: the file holds personal data
-
-
-def _newest(st: os.stat_result) -> float:
-    return max(st.st_mtime, st.st_atime, st.st_ctime)
-
-
-AGE_OF: dict[str, Callable[[os.stat_result], float]] = {
-    "mtime": attrgetter("st_mtime"),
-    "atime": attrgetter("st_atime"),
-    "ctime": attrgetter("st_ctime"),
-    "newest": _newest,
-}  # stale.age_timestamp, on the walk's lstat
 
 
 class Sweep:
@@ -44,7 +31,7 @@ class Sweep:
         *,
         keep_facts: bool = False,
     ) -> None:
-        self.age: Callable[[Any], float] = AGE_OF.get(directory.age_by, AGE_OF["mtime"])
+        self.age: Callable[[Any], float] = age_of(directory.age_by, "st_{}")  # on the lstat
         max_age = directory.max_age
         self.limit = None if max_age is None else now - max_age.total_seconds()
         self.now, self.settle, self.inspect = now, settle, inspect
