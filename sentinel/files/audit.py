@@ -211,7 +211,7 @@ class DirectoryAuditor:
         max_size, cache = scope.directory.max_inspect_size, self.cache
 
         def inspect(listing: Listing, name: str, st: os.stat_result) -> bool:
-            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            key = cache_key(st)
             found = cache.get(key) if cache.limit else None
             if found is None:
                 try:
