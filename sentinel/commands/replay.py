@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import TextIO
 
 from sentinel.alerts import Alert
+from sentinel.commands.output import AlertOutput
 from sentinel.config import Config, load_or_exit
 from sentinel.events import Event
 from sentinel.parsers import PARSERS, detect_format
 from sentinel.parsers.context import ParseContext
 from sentinel.pipeline import Pipeline
 from sentinel.progress import Progress
-from sentinel.render import AlertTable
 from sentinel.sources.logfile import chunks, head_lines, open_log, reference_time
 from sentinel.stats import SourceStats
 
@@ -141,19 +141,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"sentinel: error: {error}", file=sys.stderr)
         return 2
     pipeline = Pipeline(config)
-    count = 0
-    table = AlertTable(sys.stdout)
-
-    def emit(alerts: Sequence[Alert]) -> None:
-        nonlocal count
-        count += len(alerts)
-        if args.json:
-            sys.stdout.write("".join([alert.to_json() + "\n" for alert in alerts]))
-        else:
-            for alert in alerts:
-                table.write(alert.to_dict())
-
-    replay(pipeline, inputs, emit)
+    output = AlertOutput(sys.stdout, args.json)
+    replay(pipeline, inputs, output.write)
     sys.stdout.flush()
-    _report(pipeline, count, sys.stderr)
+    _report(pipeline, output.count, sys.stderr)
     return 0

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from sentinel.alerts import Alert
+from sentinel.commands.output import AlertOutput
 from sentinel.config import Config, load_or_exit
 from sentinel.config.model import DirectoryConfig
 from sentinel.files.audit import DirectoryAuditor, DirectoryReport
@@ -49,26 +49,6 @@ def _action_line(record: ActionRecord) -> str:
     return neutral(f"{verb} {record.directory}/{record.rel}{where}{why}", limit=600)
 
 
-class _Emitter:
-    """Writes alerts as JSON lines or as the human table, and counts them."""
-
-    def __init__(self, out: TextIO, json_out: bool) -> None:
-        self.count = 0
-        self.out = out
-        self.table = None
-        if not json_out:
-            from sentinel.render import AlertTable  # the table only for a terminal reader
-
-            self.table = AlertTable(out)
-
-    def __call__(self, alert: Alert) -> None:
-        self.count += 1
-        if self.table is None:
-            self.out.write(alert.to_json() + "\n")
-        else:
-            self.table.write(alert.to_dict())
-
-
 def run_scan(
     config: Config,
     dirs: Sequence[str],
@@ -87,7 +67,7 @@ def run_scan(
     now = clock()
     # one pass: no file is looked at twice, so no inspection is kept
     auditor = DirectoryAuditor(config.server_name, config.rules, InspectionCache(limit=0))
-    emit = _Emitter(out, json_out)
+    output = AlertOutput(out, json_out)
 
     reports: list[DirectoryReport] = []
     for directory in directories:
@@ -95,23 +75,23 @@ def run_scan(
         report = auditor.audit(directory, now, dry_run=dry_run, progress=progress.update)
         progress.close()
         reports.append(report)
-        for alert in report.alerts:
-            emit(alert)
+        output.write(report.alerts)
     if not dirs and config.server_configs:
         from sentinel.files.posture import posture_alerts  # only where configs are checked
 
         for check in config.server_configs:
-            for alert in posture_alerts(
-                config.server_name, check, now, config.rules["insecure_server_config"]
-            ):
-                emit(alert)
+            output.write(
+                posture_alerts(
+                    config.server_name, check, now, config.rules["insecure_server_config"]
+                )
+            )
     actions = [_action_line(r) for report in reports for r in report.actions]
     (err if json_out else out).writelines(line + "\n" for line in actions)
     files = sum(r.files for r in reports)
     inspected = sum(r.inspected for r in reports)
     err.write(
         f"sentinel: {files} files in {len(reports)} directories, {inspected} inspected, "
-        f"{sum(r.deferred for r in reports)} still being written; {emit.count} alerts\n"
+        f"{sum(r.deferred for r in reports)} still being written; {output.count} alerts\n"
     )
     return 0
 
