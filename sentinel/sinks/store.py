@@ -109,6 +109,20 @@ def _secure_file(path: Path, uid: int, gid: int) -> None:
             os.chown(path, uid, gid)
 
 
+def _create_private(path: Path) -> None:
+    """Creates the file 0600 whatever the umask, if it is not there; an existing one is
+    left as it is (`_secure_file` makes it 0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)  # the umask only ever narrows the mode given to open
+    finally:
+        os.close(fd)
+
+
 def _why(state_dir: Path) -> str:
     """What SQLite's "unable to open database file" does not say, when it can be seen."""
     try:
@@ -153,22 +167,22 @@ class Store:
                 raise StoreError(self.open_error) from error
 
     def _open(self, state_dir: Path) -> None:
-        old_umask = os.umask(0o077)  # the -wal and -shm files are born 0600 too
-        try:
-            state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if not self.path.exists():
-                # a -wal or -shm without its database belongs to one deleted under us: SQLite
-                # would take them for the new file's and fail ("disk I/O error")
-                for suffix in ("-wal", "-shm"):
-                    self.path.with_name(DB_NAME + suffix).unlink(missing_ok=True)
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-            self._db = db
-            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
-            db.executescript(SCHEMA)
-        finally:
-            os.umask(old_umask)
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not self.path.exists():
+            # a -wal or -shm without its database belongs to one deleted under us: SQLite
+            # would take them for the new file's and fail ("disk I/O error")
+            for suffix in ("-wal", "-shm"):
+                self.path.with_name(DB_NAME + suffix).unlink(missing_ok=True)
+            # Born private by its own mode, never by the umask, which is process-wide and
+            # would reach every other thread: SQLite gives the -wal and -shm files the mode
+            # of the database file, which is made 0600 here before SQLite opens it.
+            _create_private(self.path)
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        self._db = db
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.executescript(SCHEMA)
         st = self.path.stat()
         for suffix in ("", "-wal", "-shm"):
             _secure_file(self.path.with_name(DB_NAME + suffix), st.st_uid, st.st_gid)
