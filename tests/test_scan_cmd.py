@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -22,8 +23,11 @@ def _age(path: Path, seconds: float) -> None:
     os.utime(path, (stamp, stamp))
 
 
-def plant(root: Path) -> tuple[Path, list[str]]:
-    """The tree of the acceptance check; returns its config and every planted identifier."""
+def plant(root: Path, *, fresh: bool = False) -> tuple[Path, list[str]]:
+    """The tree of the acceptance check; returns its config and every planted identifier.
+
+    `fresh`: every file as just written (a tree copied a second ago, the old report with its
+    modification time kept, as `cp -a` does), instead of two hours old."""
     rng = random.Random(2021)
     out, public = root / "outgoing", root / "public"
     out.mkdir()
@@ -72,7 +76,8 @@ def plant(root: Path) -> tuple[Path, list[str]]:
     for path in [*out.iterdir(), public / "export.csv"]:
         if not path.is_symlink():
             path.chmod(0o644 if path.parent == public else 0o640)
-            _age(path, 2 * 3600)
+            if not fresh:
+                _age(path, 2 * 3600)
     _age(out / "old-report.txt", 40 * DAY)
     config = root / "sentinel.yaml"
     config.write_text(
@@ -174,3 +179,86 @@ def test_scan_imports_only_what_it_uses(tmp_path: Path) -> None:
         assert "sentinel.files.posture" not in modules and "sentinel.render" not in modules
     assert "sentinel.files.inspect" in loaded["defaults"]
     assert not loaded["no inspection"] & {"sentinel.files.inspect", "sentinel.files.actions"}
+
+
+def _found(result: subprocess.CompletedProcess[str]) -> Counter[tuple[str, str, int]]:
+    alerts = [json.loads(line) for line in result.stdout.splitlines()]
+    return Counter((a["rule"], Path(a["path"]).name, a.get("count", 0)) for a in alerts)
+
+
+def test_a_tree_written_a_second_ago_is_judged_as_an_hour_later(tmp_path: Path) -> None:
+    config, planted = plant(tmp_path, fresh=True)
+    now = _run("-c", str(config), "--json")
+    assert now.returncode == 0, now.stderr
+    for path in tmp_path.rglob("*"):  # the same tree, an hour later
+        if path.is_file() and not path.is_symlink():
+            st = path.stat()
+            os.utime(path, (st.st_atime - 3600, st.st_mtime - 3600))
+    later = _run("-c", str(config), "--json")
+    assert _found(now) == _found(later)
+    rules = Counter((rule, name) for rule, name, _ in _found(now))
+    assert rules == Counter(
+        {
+            ("stale_file", "outgoing"): 1,
+            ("unencrypted_personal_data", "patients.csv"): 1,
+            ("unencrypted_personal_data", "ibans.txt"): 1,
+            ("unencrypted_personal_data", "export.csv"): 1,
+            ("exposed_file", "export.csv"): 1,
+        }
+    )
+    assert "0 not judged" in now.stderr and "may still" not in now.stderr
+    assert not any(identifier in now.stdout + now.stderr for identifier in planted)
+
+
+def test_a_file_open_for_writing_is_judged_and_named(tmp_path: Path) -> None:
+    config, _ = plant(tmp_path, fresh=True)
+    growing = tmp_path / "outgoing" / "upload.part"
+    growing.write_text("first rows\n")
+    growing.chmod(0o640)
+    writer = subprocess.Popen(  # another process holds it open for writing, as an upload
+        [sys.executable, "-c", "import sys; f = open(sys.argv[1], 'ab'); sys.stdin.read()",
+         str(growing)],
+        stdin=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_for_writer(writer.pid, growing)
+        result = _run("-c", str(config), "--json")
+    finally:
+        assert writer.stdin is not None
+        writer.stdin.close()
+        writer.wait(timeout=10)
+    assert result.returncode == 0, result.stderr
+    assert f"{growing}: judged as it was, but open for writing by another process" in (
+        result.stderr
+    )
+    assert "1 judged while possibly still being written" in result.stderr
+    assert ("unencrypted_personal_data", "patients.csv") in {
+        (rule, name) for rule, name, _ in _found(result)
+    }
+
+
+def wait_for_writer(pid: int, path: Path) -> None:
+    """Until process `pid` has `path` open (it opens it as it starts)."""
+    deadline = time.monotonic() + 10
+    target = os.stat(path)
+    while time.monotonic() < deadline:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                st = os.stat(f"/proc/{pid}/fd/{fd}")
+                if (st.st_dev, st.st_ino) == (target.st_dev, target.st_ino):
+                    return
+        time.sleep(0.02)
+    raise TimeoutError(f"process {pid} never opened {path}")
+
+
+def test_summary_counts_in_words(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir(mode=0o755)
+    old = tree / "old.txt"
+    old.write_text("x\n")
+    _age(old, 40 * DAY)
+    result = _run("--json", str(tree))
+    assert result.returncode == 0, result.stderr
+    alert = json.loads(result.stdout)
+    assert alert["summary"].startswith("1 file older than 30 days")
+    assert "1 file in 1 directory" in result.stderr and "1 alert\n" in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -249,3 +250,54 @@ def test_root_leaves_no_root_owned_files_behind(tmp_path: Path) -> None:
     owners = {p.name: (p.stat().st_uid, p.stat().st_gid) for p in tmp_path.iterdir()}
     assert owners == dict.fromkeys([DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"], (65534, 65534))
     store.close()
+
+
+def test_opening_the_store_leaves_other_threads_their_umask(tmp_path: Path) -> None:
+    """The store makes its files private by their own mode, never through the process-wide
+    umask: a thread creating directories meanwhile gets exactly what its umask says."""
+    made = tmp_path / "made"
+    made.mkdir(mode=0o755)
+    stop = threading.Event()
+    modes: list[int] = []
+
+    def create() -> None:
+        for i in range(5_000):  # bounded: stops when the store is done, or after 5,000
+            if stop.is_set():
+                return
+            path = made / str(i)
+            path.mkdir(mode=0o777)
+            modes.append(mode(path))
+
+    old = os.umask(0o022)  # this test's own process-wide setting, restored below
+    try:
+        worker = threading.Thread(target=create)
+        worker.start()
+        try:
+            for i in range(40):  # opens, deletions and reopens (each creates the files)
+                store = Store(tmp_path / f"state{i % 4}")
+                for suffix in ("", "-wal", "-shm"):
+                    assert mode(store.path.with_name(DB_NAME + suffix)) == 0o600
+                store.close()
+                if i % 2:
+                    for suffix in ("", "-wal", "-shm"):
+                        store.path.with_name(DB_NAME + suffix).unlink(missing_ok=True)
+        finally:
+            stop.set()
+            worker.join()
+    finally:
+        os.umask(old)
+    assert modes and set(modes) == {0o755}
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o077])
+def test_new_store_files_are_0600_whatever_the_umask(tmp_path: Path, umask: int) -> None:
+    old = os.umask(umask)
+    try:
+        store = Store(tmp_path / "state")
+        store.save_position("vsftpd", {"offset": 1})
+        paths = [store.path.with_name(DB_NAME + s) for s in ("", "-wal", "-shm")]
+        assert [mode(p) for p in paths] == [0o600] * 3
+        assert mode(tmp_path / "state") == 0o700
+        store.close()
+    finally:
+        os.umask(old)

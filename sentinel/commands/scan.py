@@ -66,7 +66,11 @@ def run_scan(
         return 2
     now = clock()
     # one pass: no file is looked at twice, so no inspection is kept
-    auditor = DirectoryAuditor(config.server_name, config.rules, InspectionCache(limit=0))
+    # one-shot: every file is judged, however recent (the daemon waits for uploads to settle);
+    # those that may still be being written are named, and nothing recent is moved
+    auditor = DirectoryAuditor(
+        config.server_name, config.rules, InspectionCache(limit=0), read_settle=0.0
+    )
     output = AlertOutput(out, json_out)
 
     reports: list[DirectoryReport] = []
@@ -87,13 +91,51 @@ def run_scan(
             )
     actions = [_action_line(r) for report in reports for r in report.actions]
     (err if json_out else out).writelines(line + "\n" for line in actions)
+    err.writelines(_unsettled_lines(reports))
+    err.write(_summary(reports, output.count) + "\n")
+    return 0
+
+
+def _unsettled_lines(reports: Sequence[DirectoryReport]) -> list[str]:
+    lines = []
+    for report in reports:
+        for note in report.unsettled:
+            where = neutral(f"{report.directory}/{note.rel}", limit=600)
+            lines.append(f"sentinel: {where}: judged as it was, but {note.reason}\n")
+        more = report.unsettled_total - len(report.unsettled)
+        if more:
+            lines.append(f"sentinel: {report.directory}: {more} more such files\n")
+    return lines
+
+
+def _summary(reports: Sequence[DirectoryReport], alerts: int) -> str:
+    """What the scan judged, and what it could not, and why."""
     files = sum(r.files for r in reports)
     inspected = sum(r.inspected for r in reports)
-    err.write(
-        f"sentinel: {files} files in {len(reports)} directories, {inspected} inspected, "
-        f"{sum(r.deferred for r in reports)} still being written; {output.count} alerts\n"
+    parts = [
+        f"{_count(files, 'file')} in {_count(len(reports), 'directory', 'directories')}",
+        f"{inspected} inspected",
+    ]
+    unsettled = sum(r.unsettled_total for r in reports)
+    if unsettled:
+        parts.append(f"{unsettled} judged while possibly still being written")
+    unreadable = sum(r.unreadable for r in reports)
+    deferred = sum(r.deferred for r in reports)
+    unjudged = [
+        f"{n} {why}"
+        for n, why in ((unreadable, "unreadable"), (deferred, "still being written"))
+        if n
+    ]
+    parts.append(
+        f"{unreadable + deferred} not judged ({', '.join(unjudged)})"
+        if unjudged
+        else "0 not judged"
     )
-    return 0
+    return f"sentinel: {', '.join(parts)}; {_count(alerts, 'alert')}"
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def main(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from sentinel.files.scan import (
     settled,
 )
 from sentinel.files.sweep import Inspect, Sweep
+from sentinel.files.writers import WriterScan
 from sentinel.rules.settings import (
     ExposedFileSettings,
     StaleFileSettings,
@@ -62,6 +63,23 @@ class DirectoryReport:
     encrypted: int = 0
     walk: WalkStats = field(default_factory=WalkStats)
     facts: tuple[FileFact, ...] = ()  # only when asked (for downloaded_still_present)
+    unreadable: int = 0  # could not be opened or read: not judged
+    # judged on what they held when read, though they may still be being written
+    unsettled: tuple[Unsettled, ...] = ()  # the first MAX_UNSETTLED of them
+    unsettled_total: int = 0
+
+
+MAX_UNSETTLED = 100  # files named in a report as possibly half-written; all are counted
+OPEN_FOR_WRITING = "open for writing by another process"
+CHANGED_WHILE_READ = "changed while it was read"
+
+
+@dataclass(frozen=True, slots=True)
+class Unsettled:
+    """A recent file judged on what it held when read, which may not be its final content."""
+
+    rel: str
+    reason: str  # OPEN_FOR_WRITING or CHANGED_WHILE_READ
 
 
 def _act(
@@ -85,7 +103,12 @@ class DirectoryAuditor:
         rules: Mapping[str, Any],
         cache: InspectionCache | None = None,
         settle: float = SETTLE_SECONDS,
+        *,
+        read_settle: float | None = None,
     ) -> None:
+        """`settle`: a file changed this recently is neither moved nor deleted. `read_settle`
+        (default: `settle`): nor read, until a later scan. A one-shot scan reads every file
+        (0) and says which ones may still be being written."""
         self.server = server
         self.stale_settings: StaleFileSettings = _settings(rules, "stale_file", StaleFileSettings)
         self.personal: UnencryptedPersonalDataSettings = _settings(
@@ -94,6 +117,7 @@ class DirectoryAuditor:
         self.exposed: ExposedFileSettings = _settings(rules, "exposed_file", ExposedFileSettings)
         self.cache = cache if cache is not None else InspectionCache()
         self.settle = settle
+        self.read_settle = settle if read_settle is None else read_settle
 
     def audit(
         self,
@@ -110,7 +134,7 @@ class DirectoryAuditor:
         out = _FileResults()
         wants_inspect = directory.inspect or directory.anonymous
         inspect = self._entry_inspector(scope, out) if wants_inspect else None
-        sweep = Sweep(directory, now.timestamp(), self.settle, inspect, keep_facts=keep_facts)
+        sweep = Sweep(directory, now.timestamp(), self.read_settle, inspect, keep_facts=keep_facts)
         for listing in listings(
             directory.path, Filters(directory.include, directory.exclude), stats
         ):
@@ -142,6 +166,9 @@ class DirectoryAuditor:
             encrypted=out.encrypted,
             walk=stats,
             facts=tuple(sweep.facts),
+            unreadable=out.unreadable,
+            unsettled=tuple(out.unsettled),
+            unsettled_total=out.unsettled_total,
         )
 
     def audit_paths(
@@ -166,6 +193,9 @@ class DirectoryAuditor:
             inspected=report.inspected,
             deferred=report.deferred,
             encrypted=report.encrypted,
+            unreadable=report.unreadable,
+            unsettled=tuple(report.unsettled),
+            unsettled_total=report.unsettled_total,
         )
 
     @staticmethod
@@ -209,6 +239,7 @@ class DirectoryAuditor:
         from sentinel.files.inspect import inspect_open
 
         max_size, cache = scope.directory.max_inspect_size, self.cache
+        recent = scope.now.timestamp() - SETTLE_SECONDS  # files changed since may be uploading
 
         def inspect(listing: Listing, name: str, st: os.stat_result) -> bool:
             key = cache_key(st)
@@ -217,9 +248,12 @@ class DirectoryAuditor:
                 try:
                     fd = open_entry(listing.fd, name, st)
                 except OSError:  # Refused included: not the file the walk saw
+                    out.unreadable += 1
                     return False
                 try:
                     found = inspect_open(fd, st.st_size, max_size)
+                    if st.st_mtime > recent:
+                        out.check_settled(listing.prefix + name, st, os.fstat(fd))
                 finally:
                     os.close(fd)
                 cache.put(key, found)
@@ -241,7 +275,7 @@ class DirectoryAuditor:
         for fact in facts:
             flagged = fact.rel in stale_rels
             if wants_inspect and fact.size:
-                if not settled(fact, now.timestamp(), self.settle):
+                if not settled(fact, now.timestamp(), self.read_settle):
                     out.deferred += 1
                     continue
                 flagged = self._inspect_one(scope, fact, out) or flagged
@@ -253,6 +287,7 @@ class DirectoryAuditor:
     def _inspect_one(self, scope: findings.Scope, fact: FileFact, out: _FileResults) -> bool:
         found = self.inspect(scope.directory, fact)
         if found is None:
+            out.unreadable += 1
             return False
         return self._judge(scope, found, out, lambda: fact)
 
@@ -265,6 +300,7 @@ class DirectoryAuditor:
     ) -> bool:
         """Counts an inspection and makes its alerts; True when the file holds personal data."""
         out.inspected += 1
+        out.unreadable += found.skipped == "unreadable"
         out.encrypted += found.encrypted is not None
         if not found.counts and self.personal.min_matches > 0:
             return False  # nothing found: no alert could come of it (most files)
@@ -287,3 +323,21 @@ class _FileResults:
     inspected: int = 0
     deferred: int = 0
     encrypted: int = 0
+    unreadable: int = 0
+    unsettled: list[Unsettled] = field(default_factory=list)
+    unsettled_total: int = 0
+    writers: WriterScan | None = None  # made the first time a recent file is read
+
+    def check_settled(self, rel: str, seen: os.stat_result, after: os.stat_result) -> None:
+        """Notes a recent file that changed while read, or that a process has open to write."""
+        if (after.st_size, after.st_mtime_ns) != (seen.st_size, seen.st_mtime_ns):
+            reason = CHANGED_WHILE_READ
+        else:
+            if self.writers is None:
+                self.writers = WriterScan()
+            if not self.writers.is_open_for_writing(seen.st_dev, seen.st_ino):
+                return
+            reason = OPEN_FOR_WRITING
+        self.unsettled_total += 1
+        if len(self.unsettled) < MAX_UNSETTLED:
+            self.unsettled.append(Unsettled(rel, reason))

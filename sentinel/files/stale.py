@@ -100,8 +100,9 @@ def summary_alert(
     examples = [neutral(rel, limit=80) for rel in stale.examples[:EXAMPLES]]
     where = str(directory.path)
     more = f" and {stale.count - len(examples)} more" if stale.count > len(examples) else ""
+    noun = "file" if stale.count == 1 else "files"
     summary = (
-        f"{stale.count} files older than {_days(directory.max_age.total_seconds())} in {where} "
+        f"{stale.count} {noun} older than {_days(directory.max_age.total_seconds())} in {where} "
         f"({human_size(stale.nbytes)}), oldest {_days(oldest_age)}: {', '.join(examples)}{more}"
     )
     return make_alert(

@@ -24,6 +24,7 @@ the next commit and recreated empty (its positions, cooldowns and outbox are gon
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
@@ -109,6 +110,17 @@ def _secure_file(path: Path, uid: int, gid: int) -> None:
             os.chown(path, uid, gid)
 
 
+@contextmanager
+def _dir_lock(directory: Path) -> Iterator[None]:
+    """An exclusive flock on the state directory itself (no lock file to leave behind)."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def _create_private(path: Path) -> None:
     """Creates the file 0600 whatever the umask, if it is not there; an existing one is
     left as it is (`_secure_file` makes it 0600)."""
@@ -168,21 +180,25 @@ class Store:
 
     def _open(self, state_dir: Path) -> None:
         state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not self.path.exists():
-            # a -wal or -shm without its database belongs to one deleted under us: SQLite
-            # would take them for the new file's and fail ("disk I/O error")
-            for suffix in ("-wal", "-shm"):
-                self.path.with_name(DB_NAME + suffix).unlink(missing_ok=True)
-            # Born private by its own mode, never by the umask, which is process-wide and
-            # would reach every other thread: SQLite gives the -wal and -shm files the mode
-            # of the database file, which is made 0600 here before SQLite opens it.
-            _create_private(self.path)
-        db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-        self._db = db
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.executescript(SCHEMA)
+        # One opener at a time, threads and processes alike: two connections reopening a
+        # deleted database at once would otherwise each remove the -wal/-shm the other had
+        # just made, and go on with a WAL of its own that the other never reads.
+        with _dir_lock(state_dir):
+            if not self.path.exists():
+                # a -wal or -shm without its database belongs to one deleted under us:
+                # SQLite would take them for the new file's and fail ("disk I/O error")
+                for suffix in ("-wal", "-shm"):
+                    self.path.with_name(DB_NAME + suffix).unlink(missing_ok=True)
+                # Born private by its own mode, never by the umask, which is process-wide
+                # and would reach every other thread: SQLite gives the -wal and -shm files
+                # the mode of the database file, made 0600 here before SQLite opens it.
+                _create_private(self.path)
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            self._db = db
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.executescript(SCHEMA)
         st = self.path.stat()
         for suffix in ("", "-wal", "-shm"):
             _secure_file(self.path.with_name(DB_NAME + suffix), st.st_uid, st.st_gid)

@@ -52,24 +52,39 @@ def home(user: str) -> Path:
     return HOMES / user
 
 
+def make_dirs(path: Path, mode: int = 0o755) -> None:
+    """`path` and its missing parents, each with `mode` whatever the umask (the servers'
+    users must traverse them: a tree born 0700 under umask 077 locks them out)."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        directory.mkdir(exist_ok=True)
+        directory.chmod(mode)
+
+
 def _ensure_user(user: str) -> None:
+    make_dirs(HOMES)
     try:
         pwd.getpwnam(user)
     except KeyError:
-        HOMES.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             ["useradd", "-m", "-d", str(home(user)), "-s", "/bin/bash", user],
             check=True,
             capture_output=True,
         )
+    for directory in (TEST_ROOT, HOMES, home(user)):
+        directory.chmod(0o755)  # also over an earlier run's tree, whatever made it
 
 
 def _write(path: Path, data: bytes, owner: str) -> None:
-    if path.exists() and path.stat().st_size == len(data):
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
     entry = pwd.getpwnam(owner)
+    make_dirs(path.parent)
+    if not (path.exists() and path.stat().st_size == len(data)):
+        path.write_bytes(data)
+    path.chmod(0o644)
+    path.parent.chmod(0o755)
     os.chown(path, entry.pw_uid, entry.pw_gid)
     os.chown(path.parent, entry.pw_uid, entry.pw_gid)
 
@@ -83,11 +98,12 @@ def _ensure_files() -> None:
     for i in range(BULK_FILES):
         _write(home("labsync") / "export" / f"rec{i:03d}.csv", f"id;{i}\n".encode(), "labsync")
     anon = ANON_ROOT / ANON_FILE
+    # anonymous roots must not be writable by the ftp user (vsftpd refuses to chroot)
+    make_dirs(anon.parent)
+    anon.parent.chmod(0o755)
     if not anon.exists():
-        anon.parent.mkdir(parents=True, exist_ok=True)
         anon.write_text("public welcome file\n")
-        # anonymous roots must not be writable by the ftp user (vsftpd refuses to chroot)
-        anon.parent.chmod(0o755)
+    anon.chmod(0o644)
 
 
 def ensure_accounts() -> None:
