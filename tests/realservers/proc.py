@@ -130,7 +130,13 @@ class Server:
         """Raises with the server's own output if it has exited (or failed to daemonize)."""
         code = self.proc.poll()
         launcher_failed = code is not None and (self.pidfile is None or code != 0)
-        daemon_gone = code == 0 and self.pidfile is not None and not _alive(self.pid)
+        # a daemon writes its pidfile after its launcher exits: until then it is not gone
+        daemon_gone = (
+            code == 0
+            and self.pidfile is not None
+            and read_text(self.pidfile).strip() != ""
+            and not _alive(self.pid)
+        )
         if launcher_failed or daemon_gone:
             raise RuntimeError(f"{self.name} exited with {code}: {read_text(self.stdout_path)}")
 
