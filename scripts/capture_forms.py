@@ -1,6 +1,6 @@
 """Captures the log forms of FTP servers under other settings than the scenario's, unmodified.
 
-Usage (as root): .venv/bin/python scripts/capture_forms.py [vsftpd-syslog|proftpd-syslog|proftpd-pam ...]
+Usage (as root): .venv/bin/python scripts/capture_forms.py [RUN ...] (default: every run below)
 
 - vsftpd-syslog: vsftpd with `syslog_enable=YES` (its lines through syslog beside PAM's, in one
   file), `log_ftp_protocol=YES` and an allow list (`userlist_deny=NO`).
@@ -109,7 +109,7 @@ def capture(name: str) -> None:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
         for log, path in logs.items():
-            if path.exists():
+            if path.exists() and path.stat().st_size:  # an empty log says nothing
                 shutil.copyfile(path, out / log)
     print(name, sorted(p.name for p in out.iterdir()))
 

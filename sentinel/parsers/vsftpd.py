@@ -51,8 +51,8 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     ts, program, pid, text = header
     if program != "vsftpd":
         return None
-    if text.startswith("pam_"):
-        return pam.message(ts, text, ctx)
+    if text.startswith(pam.STARTS):
+        return pam.message(ts, program, text, ctx)
     return message(ts, pid, text, ctx)
 
 
