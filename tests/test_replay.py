@@ -10,10 +10,14 @@ import gzip
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from sentinel.config.model import Config
+from sentinel.parsers import PARSERS, ParseContext, detect_format
+from sentinel.pipeline import Pipeline
 from tests.modules import modules_loaded
 from tests.realservers import accounts, scenario
 from tests.realservers.handle import RunningServer
@@ -79,10 +83,59 @@ FTP_ONLY_TRANSFERS = [  # what a transfer log alone shows: who fetched what
         (["captured/pureftpd/syslog.rfc3339.log", "captured/pureftpd/xferlog"], "pureftpd"),
         (["captured/openssh/auth.log"], "openssh"),
         (["captured/openssh/auth.rfc3339.log"], "openssh"),
+        # ProFTPD's SystemLog with the auth.log of its PAM: each failure counted once
+        (
+            [
+                "captured/proftpd-pam/proftpd.log",
+                "captured/proftpd-pam/xferlog",
+                "captured/proftpd-pam/auth.log",
+            ],
+            "proftpd",
+        ),
     ],
 )
 def test_real_logs_give_each_incident_once(files: list[str], server: str) -> None:
     assert_incidents(replay(*(SAMPLES / f for f in files)), expected(server))
+
+
+def test_proftpd_pam_lines_alone_give_the_brute_force() -> None:
+    """An auth.log whose FTP lines are ProFTPD's PAM lines only, read with `--format auto`.
+
+    ProFTPD never asks PAM about an account that does not exist (mod_auth.c `setup_env`
+    looks it up first and tells only its own log): of the spraying, PAM saw 3 user names.
+    """
+    brute = {"rule": "brute_force", "user": "alice", "ip": "127.0.0.7"}
+    for log in ("auth.log", "auth.rfc3339.log"):
+        alerts = replay(CAPTURED / "proftpd-pam" / log)
+        assert_incidents(alerts, [brute])
+        assert alerts[0]["count"] == scenario.BRUTE[2] - 2  # 12 tries, 10 within the window
+
+
+def login_failures(path: Path) -> tuple[int, int]:
+    """(failed logins counted, lines set aside as the same attempt) of one file, auto format."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    fmt = detect_format(lines)
+    assert fmt is not None
+    pipeline = Pipeline(Config(server_name="t", timezone=UTC))
+    stats = pipeline.stats_for(fmt)
+    ctx = ParseContext(fmt, UTC, datetime(2026, 12, 31, tzinfo=UTC))
+    for line in lines:
+        pipeline.process_raw(line.encode(), PARSERS[fmt], ctx, stats)
+    return stats.logins.get(("failure", "false"), 0), stats.duplicates
+
+
+@pytest.mark.parametrize(
+    ("log", "counted", "paired"),
+    [
+        # vsftpd with syslog_enable=YES: PAM's line, then vsftpd's FAIL LOGIN, 3 times
+        ("vsftpd-syslog/auth.log", 3, 3),
+        # ProFTPD through syslog: 4 wrong passwords (PAM + ProFTPD each), no such user, root
+        ("proftpd-syslog/auth.log", 6, 4),
+        ("proftpd-syslog/auth.rfc3339.log", 6, 4),
+    ],
+)
+def test_pam_and_daemon_lines_in_one_file_count_once(log: str, counted: int, paired: int) -> None:
+    assert login_failures(CAPTURED / log) == (counted, paired)
 
 
 @pytest.mark.parametrize("server", ["vsftpd", "proftpd", "pureftpd"])

@@ -123,7 +123,11 @@ def proftpd_syslog(
     with rsyslogd(workdir) as syslog:
         argv = syslog.wrap([str(PROFTPD), "-c", str(conf)], workdir / "dev")
         server = Server("proftpd", argv, workdir, env, pidfile=pidfile)
-        logs = {"auth.log": syslog.traditional, "auth.rfc3339.log": syslog.rfc3339}
+        logs = {
+            "auth.log": syslog.traditional,
+            "auth.rfc3339.log": syslog.rfc3339,
+            "xferlog": workdir / "xferlog",
+        }
         if systemlog:
             logs["proftpd.log"] = workdir / "proftpd.log"
         try:
