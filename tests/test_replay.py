@@ -21,6 +21,9 @@ from sentinel.pipeline import Pipeline
 from tests.modules import modules_loaded
 from tests.realservers import accounts, scenario
 from tests.realservers.handle import RunningServer
+from tests.realservers.proc import wait_for_line
+from tests.realservers.proftpd import proftpd_syslog
+from tests.realservers.vsftpd import vsftpd
 
 SAMPLES = Path(__file__).parent / "samples"
 CAPTURED = SAMPLES / "captured"
@@ -205,3 +208,28 @@ def test_replay_imports_no_daemon_machinery() -> None:
     loaded = modules_loaded("replay", "--json", str(SAMPLES / "vsftpd.log"))
     assert "sentinel.pipeline" in loaded
     assert not loaded & {"apprise", "prometheus_client", "watchdog", "sqlite3"}
+
+
+@pytest.mark.servers
+def test_live_vsftpd_through_syslog_counts_each_failure_once(tmp_path: Path) -> None:
+    """vsftpd with syslog_enable=YES: PAM's line and vsftpd's own land in one file."""
+    with vsftpd(tmp_path, "syslog_enable=YES\n") as server:
+        assert not server.try_login("127.0.0.7", "alice", "wrong")
+        assert not server.try_login("127.0.0.7", "mallory", "wrong")
+        log = server.logs["auth.log"]
+        wait_for_line(log, '[mallory] FAIL LOGIN: Client "127.0.0.7"')
+    assert wait_for_line(log, "pam_unix(vsftpd:auth): authentication failure;")
+    assert login_failures(log) == (2, 2)
+    assert_incidents(replay(log), [])  # read as auth.log; two failures make no incident
+
+
+@pytest.mark.servers
+def test_live_proftpd_through_syslog_counts_each_attempt_once(tmp_path: Path) -> None:
+    """ProFTPD without SystemLog: its lines beside PAM's; the root refusal is an attempt."""
+    with proftpd_syslog(tmp_path, systemlog=False) as server:
+        assert not server.try_login("127.0.0.7", "alice", "wrong")
+        assert not server.try_login("127.0.0.7", "root", "wrong")
+        log = server.logs["auth.log"]
+        wait_for_line(log, "SECURITY VIOLATION: Root login attempted")
+        wait_for_line(log, "USER alice (Login failed): Incorrect password")
+    assert login_failures(log) == (2, 1)
