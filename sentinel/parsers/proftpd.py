@@ -29,6 +29,7 @@ _LOGIN_FAILURE, _LOGIN_SUCCESS, _SECURITY, _SESSION_END, _SESSION_START = (
 _SUCCESS = ": Login successful."
 _FAILED = " (Login failed): "
 _NO_SUCH_USER = ": no such user found from "
+_NOT_ALIAS = ": user is not a UserAlias from "  # AuthAliasOnly: refused like an unknown user
 _SESSIONS = {"FTP session opened.": _SESSION_START, "FTP session closed.": _SESSION_END}
 _VIOLATION = "SECURITY VIOLATION: "
 # `Maximum login attempts (3) exceeded`: the attempts were each logged, this one is a summary
@@ -129,7 +130,7 @@ def _login(
         kind, user = _LOGIN_FAILURE, body[5:at]
         reason = body[at + len(_FAILED) :]
         detail = next((word for start, word in _REASONS.items() if reason.startswith(start)), None)
-    elif (at := body.find(_NO_SUCH_USER)) > 0:
+    elif (at := body.find(_NO_SUCH_USER)) > 0 or (at := body.find(_NOT_ALIAS)) > 0:
         kind, user, detail = _LOGIN_FAILURE, body[5:at], "no_such_user"
     else:
         return None
