@@ -84,25 +84,34 @@ class CrossSourceDedup:
     """Pairs the two log lines two sources write for one act, and keeps only the first.
 
     vsftpd with `dual_log_enable` writes each transfer to its log and to xferlog; pam_unix
-    writes a failure line to auth.log about 2 s before vsftpd's own FAIL LOGIN (and omits
-    `user=` for unknown accounts). One line of one source consumes at most one line of
-    another, so two real acts stay two. State: the unpaired lines of the last few seconds
-    per signature, at most 65,536 signatures.
+    writes a failure line about 2 s before vsftpd's or ProFTPD's own (for an unknown account
+    its `ruser=` names the user), in auth.log or, when the daemon logs through syslog, in the
+    same file. One line consumes at most one line of the other kind, so two real acts stay
+    two; without `transfers`, only failures pair (one source: a PAM line and its daemon's). sshd's
+    failures never pair: the PAM lines read are FTP services'. State: the unpaired lines of
+    the last few seconds per signature, at most 65,536 signatures.
     """
 
-    __slots__ = ("_unpaired",)
+    __slots__ = ("_transfers", "_unpaired")
 
-    def __init__(self) -> None:
+    def __init__(self, *, transfers: bool = True) -> None:
+        self._transfers = transfers
         self._unpaired: KeyTable[list[tuple[float, str, bool]]] = KeyTable(SESSIONS_TRACKED)
 
     def is_duplicate(self, event: Event, t: float) -> bool:
         kind = event.kind
         mirror = False
         if kind is _TRANSFER:
+            if not self._transfers:
+                return False
             signature: tuple[Any, ...] = (event.ip, event.path, event.nbytes or 0, event.direction)
             window = TRANSFER_PAIRING
         elif kind is _LOGIN_FAILURE:
-            signature = (kind, event.ip)
+            session = event.session
+            if session is not None and session.startswith("ssh:"):
+                return False
+            # the user too: a spray from one address fails for many names at once
+            signature = (kind, event.ip, event.user)
             mirror = event.detail == "pam"
             window = FAILURE_PAIRING
         else:
@@ -156,7 +165,8 @@ class Pipeline:
         self._last_t = 0.0
 
     def pair_sources(self, enabled: bool) -> None:
-        """Look for one act logged by two sources; one source alone needs no pairing."""
+        """Look for one act logged by two sources; one source alone pairs only the PAM lines
+        of failures with their daemon's, from the first PAM failure on (see process_event)."""
         self.dedup = CrossSourceDedup() if enabled else None
 
     def stats_for(self, source: str) -> SourceStats:
@@ -250,6 +260,9 @@ class Pipeline:
         ):
             event = self.sessions.apply(event)
         if kind in COUNTED:
+            if self.dedup is None and event.detail == "pam":
+                # PAM's line and the daemon's may share one file: pair them from now on
+                self.dedup = CrossSourceDedup(transfers=False)
             if self.dedup is not None and self.dedup.is_duplicate(event, t):
                 stats.duplicates += 1
                 return ()

@@ -190,16 +190,22 @@ def test_sshd_session_program_of_openssh_9_8() -> None:
 
 
 @pytest.mark.parametrize(
-    ("message", "detail"),
+    ("message", "kind", "detail"),
     [
-        ("SECURITY VIOLATION: Root login attempted", "root_login"),
-        ("Maximum login attempts (3) exceeded, connection refused", "max_login_attempts"),
+        # refused before the password is checked, and logged by this line only: an attempt
+        ("SECURITY VIOLATION: Root login attempted", Kind.LOGIN_FAILURE, "root_login"),
+        # a summary of attempts each logged already
+        (
+            "Maximum login attempts (3) exceeded, connection refused",
+            Kind.SECURITY,
+            "max_login_attempts",
+        ),
     ],
 )
-def test_proftpd_security_lines(message: str, detail: str) -> None:
+def test_proftpd_security_lines(message: str, kind: Kind, detail: str) -> None:
     line = "2026-11-23 02:28:17,935 vm proftpd[11674] 127.0.0.1 (127.0.0.7[127.0.0.7]): " + message
     event = parsed("proftpd", line)
-    assert (event.kind, event.ip, event.detail) == (Kind.SECURITY, "127.0.0.7", detail)
+    assert (event.kind, event.ip, event.detail) == (kind, "127.0.0.7", detail)
     assert event.ts == datetime(2026, 11, 23, 2, 28, 17, 935000, tzinfo=PARIS)
 
 
@@ -246,10 +252,14 @@ def test_detection_of_a_mixed_auth_log() -> None:
         "Nov 23 02:28:09 vm vsftpd: pam_unix(vsftpd:auth): authentication failure;"
         " logname= uid=0 euid=0 tty=ftp ruser=alice rhost=127.0.0.7  user=alice"
     )
-    assert detect_format([pam]) == "vsftpd"
+    # PAM's lines are auth.log's, whichever daemon called PAM
+    assert detect_format([pam]) == "openssh"
     assert detect_format([pam, SSHD]) == "openssh"
     cron = "Nov 23 02:28:09 vm CRON[1]: pam_unix(cron:session): session opened for user root"
     assert detect_format([cron]) == "openssh"
+    own = 'Nov 23 02:28:11 vm vsftpd[11318]: [alice] FAIL LOGIN: Client "127.0.0.7"'
+    assert detect_format([own]) == "vsftpd"  # one FTP daemon's own messages: its parser
+    assert detect_format([own, pam]) == "openssh"
 
 
 # --- never raise ------------------------------------------------------------------------

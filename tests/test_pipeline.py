@@ -147,3 +147,37 @@ def test_lines_read_in_chunks_give_what_lines_read_one_by_one_give() -> None:
         assert [a.to_json() for a in alerts] == [a.to_json() for a in expected]
         assert got == stats
         assert (got.lines, got.unparsed, got.oversized, got.invalid_utf8) == (18, 3, 1, 1)
+
+
+def failure(second: float, user: str, ip: str = "192.0.2.7", **fields: object) -> Event:
+    return at(second, Kind.LOGIN_FAILURE, user=user, ip=ip, **fields)
+
+
+def test_one_source_pairs_a_pam_failure_with_its_daemons_line() -> None:
+    """PAM's line, then vsftpd's (~2 s later) in one file: one attempt; each name its own."""
+    pipeline = Pipeline(config())
+    stats = pipeline.stats_for("auth")
+    assert pipeline.dedup is None
+    for n, user in enumerate(("alice", "bob", "carol")):
+        pipeline.process_event(failure(n * 0.01, user, detail="pam"), stats)
+    # vsftpd's own lines, names in another order: each pairs with its own PAM line
+    for n, user in enumerate(("carol", "alice", "bob")):
+        pipeline.process_event(failure(2 + n * 0.01, user, session=f"vsftpd:{n}"), stats)
+    assert (stats.logins, stats.duplicates) == ({("failure", "false"): 3}, 3)
+
+
+def test_one_source_without_pam_lines_keeps_no_pairing_state() -> None:
+    pipeline = Pipeline(config())
+    stats = pipeline.stats_for("vsftpd")
+    for n in range(3):
+        pipeline.process_event(failure(n, "alice", session="vsftpd:1"), stats)
+    assert pipeline.dedup is None
+    assert stats.logins == {("failure", "false"): 3}
+
+
+def test_sshd_failures_never_pair_with_ftp_pam_lines() -> None:
+    pipeline = Pipeline(config())
+    stats = pipeline.stats_for("auth")
+    pipeline.process_event(failure(0, "root", detail="pam"), stats)
+    pipeline.process_event(failure(1, "root", session="ssh:42", action="password"), stats)
+    assert (stats.logins, stats.duplicates) == ({("failure", "false"): 2}, 0)

@@ -10,13 +10,20 @@ import gzip
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from sentinel.config.model import Config
+from sentinel.parsers import PARSERS, ParseContext, detect_format
+from sentinel.pipeline import Pipeline
 from tests.modules import modules_loaded
 from tests.realservers import accounts, scenario
 from tests.realservers.handle import RunningServer
+from tests.realservers.proc import wait_for_line
+from tests.realservers.proftpd import proftpd_syslog
+from tests.realservers.vsftpd import vsftpd
 
 SAMPLES = Path(__file__).parent / "samples"
 CAPTURED = SAMPLES / "captured"
@@ -79,10 +86,60 @@ FTP_ONLY_TRANSFERS = [  # what a transfer log alone shows: who fetched what
         (["captured/pureftpd/syslog.rfc3339.log", "captured/pureftpd/xferlog"], "pureftpd"),
         (["captured/openssh/auth.log"], "openssh"),
         (["captured/openssh/auth.rfc3339.log"], "openssh"),
+        # ProFTPD's SystemLog with the auth.log of its PAM: each failure counted once
+        (
+            [
+                "captured/proftpd-pam/proftpd.log",
+                "captured/proftpd-pam/xferlog",
+                "captured/proftpd-pam/auth.log",
+            ],
+            "proftpd",
+        ),
     ],
 )
 def test_real_logs_give_each_incident_once(files: list[str], server: str) -> None:
     assert_incidents(replay(*(SAMPLES / f for f in files)), expected(server))
+
+
+def test_proftpd_pam_lines_alone_give_the_brute_force() -> None:
+    """An auth.log whose FTP lines are ProFTPD's PAM lines only, read with `--format auto`.
+
+    ProFTPD never asks PAM about an account that does not exist (mod_auth.c `setup_env`
+    looks it up first and tells only its own log): of the spraying, PAM saw 3 user names.
+    """
+    brute = {"rule": "brute_force", "user": "alice", "ip": "127.0.0.7"}
+    for log in ("auth.log", "auth.rfc3339.log"):
+        alerts = replay(CAPTURED / "proftpd-pam" / log)
+        assert_incidents(alerts, [brute])
+        # every PAM failure read: the 12 brute-force tries and 3 of the 6 sprayed names
+        assert login_failures(CAPTURED / "proftpd-pam" / log) == (scenario.BRUTE[2] + 3, 0)
+
+
+def login_failures(path: Path) -> tuple[int, int]:
+    """(failed logins counted, lines set aside as the same attempt) of one file, auto format."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    fmt = detect_format(lines)
+    assert fmt is not None
+    pipeline = Pipeline(Config(server_name="t", timezone=UTC))
+    stats = pipeline.stats_for(fmt)
+    ctx = ParseContext(fmt, UTC, datetime(2026, 12, 31, tzinfo=UTC))
+    for line in lines:
+        pipeline.process_raw(line.encode(), PARSERS[fmt], ctx, stats)
+    return stats.logins.get(("failure", "false"), 0), stats.duplicates
+
+
+@pytest.mark.parametrize(
+    ("log", "counted", "paired"),
+    [
+        # vsftpd with syslog_enable=YES: PAM's line, then vsftpd's FAIL LOGIN, 3 times
+        ("vsftpd-syslog/auth.log", 3, 3),
+        # ProFTPD through syslog: 4 wrong passwords (PAM + ProFTPD each), no such user, root
+        ("proftpd-syslog/auth.log", 6, 4),
+        ("proftpd-syslog/auth.rfc3339.log", 6, 4),
+    ],
+)
+def test_pam_and_daemon_lines_in_one_file_count_once(log: str, counted: int, paired: int) -> None:
+    assert login_failures(CAPTURED / log) == (counted, paired)
 
 
 @pytest.mark.parametrize("server", ["vsftpd", "proftpd", "pureftpd"])
@@ -152,3 +209,28 @@ def test_replay_imports_no_daemon_machinery() -> None:
     loaded = modules_loaded("replay", "--json", str(SAMPLES / "vsftpd.log"))
     assert "sentinel.pipeline" in loaded
     assert not loaded & {"apprise", "prometheus_client", "watchdog", "sqlite3"}
+
+
+@pytest.mark.servers
+def test_live_vsftpd_through_syslog_counts_each_failure_once(tmp_path: Path) -> None:
+    """vsftpd with syslog_enable=YES: PAM's line and vsftpd's own land in one file."""
+    with vsftpd(tmp_path, "syslog_enable=YES\n") as server:
+        assert not server.try_login("127.0.0.7", "alice", "wrong")
+        assert not server.try_login("127.0.0.7", "mallory", "wrong")
+        log = server.logs["auth.log"]
+        wait_for_line(log, '[mallory] FAIL LOGIN: Client "127.0.0.7"')
+    assert wait_for_line(log, "pam_unix(vsftpd:auth): authentication failure;")
+    assert login_failures(log) == (2, 2)
+    assert_incidents(replay(log), [])  # read as auth.log; two failures make no incident
+
+
+@pytest.mark.servers
+def test_live_proftpd_through_syslog_counts_each_attempt_once(tmp_path: Path) -> None:
+    """ProFTPD without SystemLog: its lines beside PAM's; the root refusal is an attempt."""
+    with proftpd_syslog(tmp_path, systemlog=False) as server:
+        assert not server.try_login("127.0.0.7", "alice", "wrong")
+        assert not server.try_login("127.0.0.7", "root", "wrong")
+        log = server.logs["auth.log"]
+        wait_for_line(log, "SECURITY VIOLATION: Root login attempted")
+        wait_for_line(log, "USER alice (Login failed): Incorrect password")
+    assert login_failures(log) == (2, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from sentinel.parsers import syslog, xferlog
+from sentinel.parsers import pam, proftpd, syslog, xferlog
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.timeparse import ctime_time, iso_time
 
@@ -36,15 +36,20 @@ def line_format(line: str) -> tuple[bool, str | None] | None:
         return (False, "proftpd") if iso_time(line[:23], UTC) is not None else None
     header = syslog.split(line, _CTX)
     if header is None:
-        return None
-    return True, _SYSLOG_FORMATS.get(header[1])
+        return (False, "proftpd") if proftpd.is_old_systemlog(line) else None
+    program, text = header[1], header[3]
+    if text.startswith(pam.STARTS) or program in pam.TAGGED_PROGRAMS:
+        # PAM's lines are auth.log's; Pure-FTPd's tell nothing (their rhost is its own name)
+        return True, None if program == "pure-ftpd" else "openssh"
+    return True, _SYSLOG_FORMATS.get(program)
 
 
 def detect_format(lines: list[str]) -> str | None:
     """The format most of `lines` are in; None when they are in none we read.
 
-    A syslog file whose lines come from one FTP daemon only is that daemon's format;
-    any other syslog file (sshd, several daemons mixed, or none yet) is read as auth.log.
+    A syslog file whose lines are one FTP daemon's own messages only is that daemon's
+    format; any other syslog file (sshd, PAM's lines, several daemons mixed, or none yet)
+    is read as auth.log, whose parser reads every program's lines.
     """
     own: Counter[str] = Counter()
     daemons: Counter[str | None] = Counter()

@@ -31,8 +31,8 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     handler = PROGRAMS.get(program)
     if handler is None:
         return None
-    if text.startswith("pam_"):
-        return pam.message(ts, text, ctx)
+    if text.startswith(pam.STARTS):
+        return pam.message(ts, program, text, ctx)
     return handler(ts, pid, text, ctx)
 
 
@@ -87,4 +87,5 @@ PROGRAMS: dict[str, _Message] = {
     "vsftpd": vsftpd.message,
     "proftpd": proftpd.message,
     "pure-ftpd": pureftpd.message,
+    **pam.TAGGED_PROGRAMS,  # Linux-PAM 0.7x: `vsftpd(pam_unix)[pid]: authentication failure; ...`
 }

@@ -1,7 +1,17 @@
-"""PAM's authentication failures logged for an FTP daemon (sshd's own are left to sshd)."""
+"""PAM's authentication failures logged for an FTP daemon (sshd's own are left to sshd).
+
+Three forms of the same pam_unix line, by Linux-PAM's age:
+- `vsftpd[1234]: pam_unix(vsftpd:auth): authentication failure; logname= ... rhost=ip user=x`
+  (Linux-PAM >= 0.99, libpam/pam_syslog.c: `module(service:type): `);
+- `vsftpd(pam_unix)[1234]: authentication failure; ...` (Linux-PAM 0.7x,
+  modules/pam_unix/support.c `_log_err`: the module opens syslog as `service(pam_unix)`);
+- `vsftpd: (pam_unix) authentication failure; ...` (the module's name as a message prefix
+  under the daemon's own tag).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sentinel.events import ANONYMOUS_USER, Event, Kind
@@ -11,22 +21,35 @@ from sentinel.parsers.fields import ANONYMOUS_NAMES, ip
 # module names: reading an enum member costs an attribute lookup on its class
 _LOGIN_FAILURE = Kind.LOGIN_FAILURE
 
-# Only FTP daemons whose failures PAM alone tells in auth.log. Not sshd, nor Pure-FTPd:
-# each logs its own failure with the client's address (PAM's `rhost` is Pure-FTPd's host
-# name), so counting PAM's line too would count one attempt twice. Not sudo or login either.
-_FTP_SERVICES = frozenset({"vsftpd", "proftpd", "ftp"})
-_FAILURE = ":auth): authentication failure; "
+STARTS = ("pam_", "(pam_")
+"""How a PAM module's message starts after the daemon's tag (`str.startswith` takes it)."""
+# Only FTP daemons whose failures PAM tells with the client's address. Not sshd, nor
+# Pure-FTPd: each logs its own failure with the client's address (Pure-FTPd gives PAM its
+# own host name as `rhost`, src/log_pam.c), so counting PAM's line too would count one
+# attempt twice. Not sudo or login either. ProFTPD's mod_auth_pam says `ftp` by default.
+FTP_SERVICES = frozenset({"vsftpd", "proftpd", "ftp"})
+_FAILURE = "authentication failure; "
+_Handler = Callable[[datetime, str | None, str, ParseContext], Event | None]
 
 
-def message(ts: datetime, text: str, ctx: ParseContext) -> Event | None:
-    """`pam_unix(vsftpd:auth): authentication failure; logname= uid=0 ... rhost=ip user=x`."""
-    marker = text.find(_FAILURE)
+def message(ts: datetime, program: str, text: str, ctx: ParseContext) -> Event | None:
+    """A message of `program` that starts with one of `STARTS`; an event for a failure."""
+    if text[0] == "(":  # `(pam_unix) authentication failure; ...`: the service is the program
+        close = text.find(") ")
+        return failure(ts, program, text[close + 2 :], ctx) if close > 0 else None
     open_paren = text.find("(")
-    if marker < 0 or open_paren < 0 or text[open_paren + 1 : marker] not in _FTP_SERVICES:
+    colon = text.find(":", open_paren)
+    close = text.find("): ", colon)
+    if open_paren < 0 or colon < 0 or close < 0 or text[colon + 1 : close] != "auth":
         return None
-    fields = dict(
-        item.partition("=")[::2] for item in text[marker + len(_FAILURE) :].split(" ") if item
-    )
+    return failure(ts, text[open_paren + 1 : colon], text[close + 3 :], ctx)
+
+
+def failure(ts: datetime, service: str, text: str, ctx: ParseContext) -> Event | None:
+    """`authentication failure; logname= uid=0 euid=0 tty=ftp ruser=x rhost=ip  user=x`."""
+    if service not in FTP_SERVICES or not text.startswith(_FAILURE):
+        return None
+    fields = dict(item.partition("=")[::2] for item in text[len(_FAILURE) :].split(" ") if item)
     # pam_unix omits `user=` for an unknown account; the FTP daemon put the name in `ruser`
     user = fields.get("user") or fields.get("ruser") or None
     address = ip(fields.get("rhost", ""))
@@ -35,3 +58,14 @@ def message(ts: datetime, text: str, ctx: ParseContext) -> Event | None:
         ts, _LOGIN_FAILURE, ctx.source, ANONYMOUS_USER if anonymous else user, address,
         anonymous, detail="pam",
     )  # fmt: skip
+
+
+def _tagged(service: str) -> _Handler:
+    def handler(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Event | None:
+        return failure(ts, service, text, ctx)
+
+    return handler
+
+
+TAGGED_PROGRAMS = {f"{service}(pam_unix)": _tagged(service) for service in FTP_SERVICES}
+"""The Linux-PAM 0.7x tags (`vsftpd(pam_unix)[pid]:`) as auth.log programs, to their handler."""

@@ -1,4 +1,12 @@
-"""Pure-FTPd's syslog messages: `(user@ip) [LEVEL] message`."""
+"""Pure-FTPd's syslog messages: `(user@ip) [LEVEL] message`.
+
+From src/ftpd.c `logfile` (the `(account@host) [LEVEL] ` prefix, `?` before the login) and
+src/messages_en.h. `host` is the client's address with `--dontresolve`, else its DNS name
+(no address then). Logins: `Authentication failed for user [x]`, `x is now logged in`,
+`Anonymous user logged in`; `Can't login as [x]: account disabled (uid < N)` is a refused
+login (the password was right); `Too many authentication failures` stands for the last
+attempt of a connection, which no other line tells (`dopass` exits after it).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +29,9 @@ _CONNECT, _FILE_OP, _LOGIN_FAILURE, _LOGIN_SUCCESS, _SESSION_END, _TRANSFER = (
 
 _LOGGED_IN = " is now logged in"
 _AUTH_FAILED = "Authentication failed for user ["
+_DISABLED = "Can't login as ["
+_DISABLED_END = "]: account disabled"
+_TOO_MANY = "Too many authentication failures"
 _TRANSFERS = ((" downloaded  (", Direction.DOWNLOAD), (" uploaded  (", Direction.UPLOAD))
 
 
@@ -46,10 +57,10 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
         return Event(ts, _CONNECT, ctx.source, ip=address, session=session)
     login = _login(body)
     if login is not None:
-        kind, user = login
+        kind, user, detail = login
         anonymous = user in ANONYMOUS_NAMES
         user = ANONYMOUS_USER if anonymous else user
-        return Event(ts, kind, ctx.source, user, address, anonymous, session=session)
+        return Event(ts, kind, ctx.source, user, address, anonymous, session=session, detail=detail)
     user = text[1:at]
     anonymous = user in ANONYMOUS_NAMES
     name = ANONYMOUS_USER if anonymous else None if user == "?" else user
@@ -65,14 +76,18 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
     )  # fmt: skip
 
 
-def _login(body: str) -> tuple[Kind, str] | None:
+def _login(body: str) -> tuple[Kind, str | None, str | None] | None:
     """`alice is now logged in`, `Anonymous user logged in`, `Authentication failed ...`."""
     if body.endswith(_LOGGED_IN):
-        return _LOGIN_SUCCESS, body[: -len(_LOGGED_IN)]
+        return _LOGIN_SUCCESS, body[: -len(_LOGGED_IN)], None
     if body.startswith("Anonymous user logged in"):
-        return _LOGIN_SUCCESS, ANONYMOUS_USER
+        return _LOGIN_SUCCESS, ANONYMOUS_USER, None
     if body.startswith(_AUTH_FAILED) and body.endswith("]"):
-        return _LOGIN_FAILURE, body[len(_AUTH_FAILED) : -1]
+        return _LOGIN_FAILURE, body[len(_AUTH_FAILED) : -1], None
+    if body.startswith(_DISABLED) and (end := body.rfind(_DISABLED_END)) > 0:
+        return _LOGIN_FAILURE, body[len(_DISABLED) : end], "account_disabled"
+    if body == _TOO_MANY:  # the account tried is not logged: `?` until a login
+        return _LOGIN_FAILURE, None, "max_login_attempts"
     return None
 
 

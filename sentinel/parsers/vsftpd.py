@@ -1,4 +1,11 @@
-"""vsftpd's own log (`vsftpd.log`, or the same messages through syslog)."""
+"""vsftpd's own log (`vsftpd.log`, or the same messages through syslog).
+
+Lines are built by logging.c `vsf_log_do_log_vsftpd_format`: `[user] OK|FAIL VERB: Client
+"ip"`, then `, "text"` where there is one. A FAIL LOGIN's text is a reason in builds with
+Fedora's userlist_log patch (vsftpd-2.1.0-userlist_log.patch, RHEL and Fedora):
+`"User is not in the allow user list."` / `"User is in the deny user list."`, refused at USER,
+before any password. A CONNECT's text is a refusal (prelogin.c `check_limits`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,10 @@ from sentinel.parsers.timeparse import ctime_time
 
 _FILE_OPS = {"MKDIR": "mkdir", "RMDIR": "rmdir", "DELETE": "delete", "RENAME": "rename"}
 _CLIENT = ': Client "'
+_REASONS = {  # a failed login's reason, to the detail word; any other reason: no detail
+    "User is not in the allow user list.": "user_list",
+    "User is in the deny user list.": "user_list",
+}
 _TRANSFERS = {"DOWNLOAD": Direction.DOWNLOAD, "UPLOAD": Direction.UPLOAD}
 _LOGIN_SUCCESS, _LOGIN_FAILURE = Kind.LOGIN_SUCCESS, Kind.LOGIN_FAILURE
 _TRANSFER, _FILE_OP, _CONNECT = Kind.TRANSFER, Kind.FILE_OP, Kind.CONNECT
@@ -51,8 +62,8 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     ts, program, pid, text = header
     if program != "vsftpd":
         return None
-    if text.startswith("pam_"):
-        return pam.message(ts, text, ctx)
+    if text.startswith(pam.STARTS):
+        return pam.message(ts, program, text, ctx)
     return message(ts, pid, text, ctx)
 
 
@@ -60,10 +71,16 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
     """One vsftpd message, after the time and the pid."""
     session = "vsftpd:" + pid if pid else None
     if text.startswith('CONNECT: Client "'):
-        address = ip(text[17:-1]) if text.endswith('"') else None
+        quote = text.find('"', 17)
+        address = ip(text[17:quote]) if quote > 0 else None
         if address is None:
             return None
-        return Event(ts, _CONNECT, ctx.source, None, address, False, None, None, None, session)
+        # `CONNECT: Client "ip", "Connection refused: too many sessions."`: still a connection
+        refused = "refused" if text.startswith(', "Connection refused', quote + 1) else None
+        return Event(
+            ts, _CONNECT, ctx.source, None, address, False, None, None, None, session,
+            detail=refused,
+        )  # fmt: skip
     if not text.startswith("["):
         return None  # FTP command/response lines of log_ftp_protocol, among others
     # the common lines first: split at their quotes, each piece is one field
@@ -96,7 +113,7 @@ def _plain(parts: list[str], kind: Kind) -> tuple[str | None, int | None] | None
         # a login, without the anonymous "password" (the careful search checks that)
         login = not parts[2] and kind is not _TRANSFER and kind is not _FILE_OP
         return _NOTHING if login else None
-    if len(parts) != 5 or parts[2] != ", ":
+    if len(parts) != 5 or parts[2] != ", " or kind is _LOGIN_FAILURE or kind is _LOGIN_SUCCESS:
         return None
     if kind is _FILE_OP:
         return None if parts[4] else (parts[3], None)
@@ -152,10 +169,11 @@ def _candidate(
     if found is None or address is None:
         return None
     kind, path, nbytes, direction, action = found
+    detail = _REASONS.get(tail[3:-1]) if kind is _LOGIN_FAILURE and tail else None
     # `ok` tells failed transfers and file operations; a login's outcome is its kind
     return Event(
         ts, kind, ctx.source, user, address, anonymous, path, nbytes, direction, session,
-        ok or what == "LOGIN", action,
+        ok or what == "LOGIN", action, detail,
     )  # fmt: skip
 
 
@@ -165,8 +183,11 @@ _What = tuple[Kind, str | None, int | None, Direction | None, str | None]
 def _what(what: str, tail: str, ok: bool, anonymous: bool) -> _What | None:
     """Kind, path, bytes, direction and action from what follows `Client "ip"`."""
     if what == "LOGIN":
-        # the anonymous "password" follows anonymous logins: checked, never kept
-        if tail and not (anonymous and tail.startswith(', anon password "') and tail[-1] == '"'):
+        # the anonymous "password" follows anonymous logins: checked, never kept; a
+        # failure may end with its reason
+        anon = anonymous and tail.startswith(', anon password "')
+        reason = not ok and tail.startswith(', "')
+        if tail and not ((anon or reason) and tail[-1] == '"'):
             return None
         return Kind.LOGIN_SUCCESS if ok else Kind.LOGIN_FAILURE, None, None, None, None
     direction = _TRANSFERS.get(what)

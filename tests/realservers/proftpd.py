@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tests.realservers import accounts
 from tests.realservers.handle import RunningServer
-from tests.realservers.proc import Server, free_port, listening
+from tests.realservers.proc import Server, free_port, listening, wait_until
+from tests.realservers.syslog import rsyslogd
 
 SERVERS_ROOT = (
     Path(os.environ.get("SENTINEL_SERVERS_DIR", Path(__file__).resolve().parents[2] / ".servers"))
@@ -38,7 +39,7 @@ UseReverseDNS off
 WtmpLog off
 PidFile {workdir}/proftpd.pid
 ScoreboardFile {workdir}/proftpd.scoreboard
-SystemLog {workdir}/proftpd.log
+{systemlog}
 SyslogLevel info
 TransferLog {workdir}/xferlog
 MaxInstances 60
@@ -62,8 +63,11 @@ MaxInstances 60
 """
 
 
-def write_config(workdir: Path, port: int) -> Path:
-    """The proftpd.conf of a test run: a Debian-like config with every path in `workdir`."""
+def write_config(workdir: Path, port: int, *, systemlog: bool = True, extra: str = "") -> Path:
+    """The proftpd.conf of a test run: a Debian-like config with every path in `workdir`.
+
+    Without `systemlog`, ProFTPD logs through syslog (facility auth, beside PAM's lines).
+    """
     pasv_min = random.randrange(40000, 59000)  # spreads concurrent runs' ranges
     conf = workdir / "proftpd.conf"
     conf.write_text(
@@ -74,7 +78,9 @@ def write_config(workdir: Path, port: int) -> Path:
             pasv_min=pasv_min,
             pasv_max=pasv_min + 500,
             anon_root=accounts.ANON_ROOT,
+            systemlog=f"SystemLog {workdir}/proftpd.log" if systemlog else "SyslogFacility AUTH",
         )
+        + extra
     )
     return conf
 
@@ -101,3 +107,40 @@ def proftpd(workdir: Path) -> Iterator[RunningServer]:
         )
     finally:
         server.stop()
+
+
+@contextmanager
+def proftpd_syslog(
+    workdir: Path, *, systemlog: bool = True, extra: str = ""
+) -> Iterator[RunningServer]:
+    """ProFTPD under a private rsyslogd: PAM's lines land in its auth.log, and so do
+    ProFTPD's own without `systemlog` (then there is no proftpd.log). Stops both by PID."""
+    accounts.ensure_accounts()
+    port = free_port()
+    conf = write_config(workdir, port, systemlog=systemlog, extra=extra)
+    pidfile = workdir / "proftpd.pid"
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LD_LIBRARY_PATH": str(LIBS)}
+    with rsyslogd(workdir) as syslog:
+        argv = syslog.wrap([str(PROFTPD), "-c", str(conf)], workdir / "dev")
+        server = Server("proftpd", argv, workdir, env, pidfile=pidfile)
+        logs = {
+            "auth.log": syslog.traditional,
+            "auth.rfc3339.log": syslog.rfc3339,
+            "xferlog": workdir / "xferlog",
+        }
+        if systemlog:
+            logs["proftpd.log"] = workdir / "proftpd.log"
+        try:
+            # the launcher may exit before the daemon wrote its pidfile: wait for it first
+            wait_until("proftpd's pidfile", pidfile.exists)
+            server.await_ready("listening", lambda: listening(port))
+            yield RunningServer(
+                kind="proftpd",
+                port=port,
+                workdir=workdir,
+                logs=logs,
+                main_log="proftpd.log" if systemlog else "auth.log",
+                pid=server.pid,
+            )
+        finally:
+            server.stop()

@@ -50,8 +50,11 @@ ftpd_banner=sentinel test vsftpd
 """
 
 
-def write_config(workdir: Path, port: int) -> Path:
-    """The vsftpd.conf of a test run (vsftpd wants it owned by root, which we are)."""
+def write_config(workdir: Path, port: int, extra: str = "") -> Path:
+    """The vsftpd.conf of a test run (vsftpd wants it owned by root, which we are).
+
+    `extra` lines are appended (vsftpd takes the last value of a setting).
+    """
     (workdir / "empty").mkdir(mode=0o755)
     pasv_min = random.randrange(40000, 59000)  # spreads concurrent runs' ranges
     conf = workdir / "vsftpd.conf"
@@ -63,16 +66,21 @@ def write_config(workdir: Path, port: int) -> Path:
             pasv_min=pasv_min,
             pasv_max=pasv_min + 500,
         )
+        + extra
     )
     return conf
 
 
 @contextmanager
-def vsftpd(workdir: Path) -> Iterator[RunningServer]:
-    """Starts vsftpd (PAM lines go to a private rsyslogd); stops both by PID on exit."""
+def vsftpd(workdir: Path, extra: str = "") -> Iterator[RunningServer]:
+    """Starts vsftpd (PAM lines go to a private rsyslogd); stops both by PID on exit.
+
+    `extra` config lines are appended: with `syslog_enable=YES`, vsftpd's own lines go to
+    that rsyslogd too (facility ftp), beside PAM's, instead of vsftpd.log.
+    """
     accounts.ensure_accounts()
     port = free_port()
-    conf = write_config(workdir, port)
+    conf = write_config(workdir, port, extra)
     with rsyslogd(workdir) as syslog:
         argv = syslog.wrap([VSFTPD, str(conf)], workdir / "dev")
         server = Server("vsftpd", argv, workdir)
