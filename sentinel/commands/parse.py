@@ -25,7 +25,7 @@ from sentinel.textsafe import neutral
 MAX_MISSED = 1000  # missed lines printed at most; the rest are counted
 MAX_MISSED_CHARS = 400  # characters of a missed line printed at most
 OTHER = "other programs"
-_DEFAULTS = {name: default for name, default in Event._field_defaults.items()}
+_DEFAULTS = dict(Event._field_defaults)
 
 
 @dataclass(slots=True)

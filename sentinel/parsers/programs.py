@@ -7,6 +7,7 @@ session line, sftp's `open` before the `close` that tells the transfer). Pure fu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sentinel.parsers import syslog
@@ -80,10 +81,10 @@ def line_program(line: str) -> tuple[str, str] | None:
             close = line.find("] ", 30)
             return "vsftpd", line[close + 2 :] if close > 0 else line[30:]
         return XFERLOG, line[25:]
-    if len(line) > 24 and line[19] == "," and line[10] == " " and " proftpd[" in line[23:80]:
-        if proftpd_time(line[:23], UTC) is not None:
-            tag = line.find(" proftpd[") + 1
-            return "proftpd", line[line.find(" ", tag) + 1 :]
+    systemlog = len(line) > 24 and line[19] == "," and line[10] == " "
+    if systemlog and " proftpd[" in line[23:80] and proftpd_time(line[:23], UTC) is not None:
+        tag = line.find(" proftpd[") + 1
+        return "proftpd", line[line.find(" ", tag) + 1 :]
     header = syslog.split(line, _CTX)
     if header is not None:
         program = header[1].partition("(")[0]
@@ -106,20 +107,37 @@ def is_quiet(program: str, message: str) -> bool:
     if message.startswith("[ID ") and "] " in message:  # illumos' `[ID 800047 auth.info]`
         message = message[message.find("] ") + 2 :]
     if message.startswith("pam_"):
-        service = message[message.find("(") + 1 : message.find(":")]
-        own = service in _PAM_OWN_FAILURE and ":auth): authentication failure" in message
-        return own or any(marker in message for marker in _PAM_QUIET)
-    if program in _SSHD:
-        return message.startswith(_QUIET_SSHD)
-    if program in _SFTP:  # a `close` of a file nothing was read from nor written to
-        return message.startswith(_QUIET_SFTP) or message.endswith(" bytes read 0 written 0")
-    if program == "pure-ftpd":
-        body = message[message.find("] ", message.find(") [")) + 2 :]
-        return body.startswith(_QUIET_PURE)
-    if program == "proftpd":
-        close = message.find("])")
-        # a line that names no client is the daemon's own (start, stop, configuration)
-        return close < 0 or message[close + 4 :].lstrip(" ").startswith(_QUIET_PROFTPD)
-    if program == "vsftpd":
-        return message.startswith(_QUIET_VSFTPD)
-    return False
+        return _pam_quiet(message)
+    quiet = _QUIET.get(program)
+    return quiet is not None and quiet(message)
+
+
+def _pam_quiet(message: str) -> bool:
+    service = message[message.find("(") + 1 : message.find(":")]
+    own = service in _PAM_OWN_FAILURE and ":auth): authentication failure" in message
+    return own or any(marker in message for marker in _PAM_QUIET)
+
+
+def _sftp_quiet(message: str) -> bool:
+    # a `close` of a file nothing was read from nor written to tells no transfer
+    return message.startswith(_QUIET_SFTP) or message.endswith(" bytes read 0 written 0")
+
+
+def _pure_quiet(message: str) -> bool:
+    body = message[message.find("] ", message.find(") [")) + 2 :]
+    return body.startswith(_QUIET_PURE)
+
+
+def _proftpd_quiet(message: str) -> bool:
+    close = message.find("])")
+    # a line that names no client is the daemon's own (start, stop, configuration)
+    return close < 0 or message[close + 4 :].lstrip(" ").startswith(_QUIET_PROFTPD)
+
+
+_QUIET: dict[str, Callable[[str], bool]] = {
+    **{name: lambda m: m.startswith(_QUIET_SSHD) for name in _SSHD},
+    **dict.fromkeys(_SFTP, _sftp_quiet),
+    "pure-ftpd": _pure_quiet,
+    "proftpd": _proftpd_quiet,
+    "vsftpd": lambda m: m.startswith(_QUIET_VSFTPD),
+}

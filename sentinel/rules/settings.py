@@ -70,6 +70,15 @@ class BruteForceSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class BruteForceSuccessSettings:
+    enabled: bool = True
+    severity: Severity = Severity.CRITICAL
+    window: timedelta = timedelta(hours=1)  # failures this long before a success count
+    max_failures: int = 5
+    max_tracked: int = DEFAULT_MAX_TRACKED
+
+
+@dataclass(frozen=True, slots=True)
 class PasswordSpraySettings:
     enabled: bool = True
     severity: Severity = Severity.WARNING
@@ -141,6 +150,7 @@ RULE_SETTINGS: dict[str, type] = {
     "anonymous_access": AnonymousAccessSettings,
     "bulk_download": BulkDownloadSettings,
     "brute_force": BruteForceSettings,
+    "brute_force_success": BruteForceSuccessSettings,
     "password_spray": PasswordSpraySettings,
     "shared_account": SharedAccountSettings,
     "untrusted_network": UntrustedNetworkSettings,

@@ -1,0 +1,212 @@
+"""`brute_force_success`: a login that succeeded after many failed guesses, a likely break-in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from sentinel.alerts import Alert
+from sentinel.events import Event, Kind
+from sentinel.rules.base import NO_ALERTS, KeyTable, rule_alert
+from sentinel.rules.incident import IncidentGate, moment
+from sentinel.rules.settings import BruteForceSuccessSettings
+from sentinel.textsafe import neutral
+
+MAX_NAMES = 8  # user names or addresses named in the alert's details
+_LOGIN_FAILURE, _LOGIN_SUCCESS = Kind.LOGIN_FAILURE, Kind.LOGIN_SUCCESS
+
+
+class _Streak(NamedTuple):
+    """Failures of one key (an address, or an account): how many since `first`, with no
+    pause longer than the window, and the last few as flat `(other, time, ...)` pairs,
+    oldest first, where `other` is the user name tried (address key) or the address it
+    came from (account key), "" when the line named none."""
+
+    failures: int
+    first: float
+    recent: tuple[Any, ...]
+
+
+def _add(streak: _Streak | None, other: str, t: float, window: float, cap: int) -> _Streak:
+    if streak is None or t - streak.recent[-1] > window:
+        return _Streak(1, t, (other, t))
+    recent = (*streak.recent, other, t)
+    return _Streak(streak.failures + 1, min(streak.first, t), recent[-2 * cap :])
+
+
+def _in_window(recent: tuple[Any, ...], start: float, end: float) -> list[tuple[str, float]]:
+    return [
+        (recent[i], recent[i + 1]) for i in range(0, len(recent), 2)
+        if start <= recent[i + 1] <= end
+    ]  # fmt: skip
+
+
+def _without(streak: _Streak, other: str) -> _Streak | None:
+    """The streak less the failures that named `other`; None when none is left."""
+    kept = [p for p in _in_window(streak.recent, float("-inf"), float("inf")) if p[0] != other]
+    if not kept:
+        return None
+    return _Streak(streak.failures, streak.first, tuple(x for pair in kept for x in pair))
+
+
+class BruteForceSuccessRule:
+    """A login success after `max_failures` failures within `window` before it: from its
+    address (any user names), or for its account from other addresses.
+
+    A user who mistypes and then gets in is not an incident: a success forgets the failures
+    it explains (its account's from its address), after the check. One alert per incident,
+    keyed by the address (or, for the account variant, by the account); an incident goes on
+    while successes come within `window` of each other.
+
+    State: per address, a count and its last `max_failures` (user, time) pairs; per account,
+    a count and its last `2 * max_failures - 1` (address, time) pairs (enough to find
+    `max_failures` from other addresses while the success's own address has fewer); at
+    most `max_tracked` addresses and as many accounts, stalest evicted first; plus the
+    incident gate, one float per key, at most `max_tracked`.
+    """
+
+    name = "brute_force_success"
+    kinds = frozenset({_LOGIN_FAILURE, _LOGIN_SUCCESS})
+
+    def __init__(self, settings: BruteForceSuccessSettings, *, server: str) -> None:
+        self.settings = settings
+        self.server = server
+        self.window = settings.window.total_seconds()
+        self.limit = settings.max_failures
+        self.addresses: KeyTable[_Streak] = KeyTable(settings.max_tracked)
+        self.accounts: KeyTable[_Streak] = KeyTable(settings.max_tracked)
+        self.gate = IncidentGate(self.window, settings.max_tracked)
+
+    @property
+    def evictions(self) -> int:
+        return self.addresses.evictions + self.accounts.evictions + self.gate.evictions
+
+    def feed(self, event: Event, t: float) -> Sequence[Alert]:
+        if event.kind is _LOGIN_FAILURE:
+            self._failure(event, t)
+            return NO_ALERTS
+        if event.anonymous or (event.ip is None and event.user is None):
+            return NO_ALERTS  # anonymous sessions need no password to guess
+        alert = self._success(event, t)
+        self._forget(event)
+        return NO_ALERTS if alert is None else (alert,)
+
+    def _failure(self, event: Event, t: float) -> None:
+        ip, user = event.ip, event.user
+        if ip is not None:
+            found = self.addresses.get(ip)
+            self.addresses.touch(ip, _add(found, user or "", t, self.window, self.limit))
+        if user is not None and not event.anonymous:
+            found = self.accounts.get(user)
+            cap = 2 * self.limit - 1
+            self.accounts.touch(user, _add(found, ip or "", t, self.window, cap))
+
+    def _success(self, event: Event, t: float) -> Alert | None:
+        ip, user = event.ip, event.user
+        start = t - self.window
+        by_address = self.addresses.get(ip) if ip is not None else None
+        tried = _in_window(by_address.recent, start, t) if by_address is not None else []
+        if len(tried) >= self.limit and by_address is not None:
+            key: tuple[str, str] = ("ip", ip or "")
+            if not self.gate.opens(key, t):
+                return None
+            names = [name for name, _ in tried if name]
+            return self._alert(event, "address", by_address, tried, names)
+        by_account = self.accounts.get(user) if user is not None else None
+        if by_account is None:
+            return None
+        others = [p for p in _in_window(by_account.recent, start, t) if p[0] != (ip or "")]
+        if len(others) < self.limit or not self.gate.opens(("user", user or ""), t):
+            return None
+        return self._alert(event, "account", by_account, others, [a for a, _ in others if a])
+
+    def _forget(self, event: Event) -> None:
+        """The failures this success explains: its account's, from its address."""
+        ip, user = event.ip, event.user
+        if ip is None or user is None:
+            return
+        by_address = self.addresses.pop(ip)
+        if by_address is not None:
+            left = _without(by_address, user)
+            if left is not None:
+                self.addresses.touch(ip, left)
+        by_account = self.accounts.pop(user)
+        if by_account is not None:
+            left = _without(by_account, ip)
+            if left is not None:
+                self.accounts.touch(user, left)
+
+    def _alert(
+        self,
+        event: Event,
+        variant: str,
+        streak: _Streak,
+        failures: list[tuple[str, float]],
+        others: list[str],
+    ) -> Alert:
+        ip, user = event.ip, event.user
+        tz = event.ts.tzinfo
+        distinct = list(dict.fromkeys(others))
+        who = user or "an unnamed user"
+        if variant == "address":
+            subject, count = f"ip:{ip}", streak.failures
+            after = f"{count} failed logins from {ip}"
+        else:
+            subject, count = f"user:{user}", max(streak.failures - _from(streak, ip), len(failures))
+            after = f"{count} failed logins for {who} from {len(distinct)} other addresses"
+        since = moment(streak.first, tz)
+        where = f" from {ip}" if ip else ""
+        details: dict[str, Any] = {
+            "variant": variant,
+            "failures": count,
+            "first_failure": since.isoformat(),
+            "last_failure": moment(failures[-1][1], tz).isoformat(),
+            "success": event.ts.isoformat(),
+        }
+        label = "users_tried" if variant == "address" else "failed_from"
+        details[label] = [neutral(name) for name in distinct[-MAX_NAMES:]]
+        return rule_alert(
+            self,
+            subject=subject,
+            summary=f"{who} logged in{where} after {after} since {since:%H:%M:%S}",
+            first_seen=since,
+            last_seen=event.ts,
+            source=event.source,
+            user=user,
+            ip=ip,
+            count=count,
+            details=details,
+        )
+
+    def expire(self, now: float) -> None:
+        oldest = now - self.window
+        self.addresses.expire(lambda streak: streak.recent[-1] < oldest)
+        self.accounts.expire(lambda streak: streak.recent[-1] < oldest)
+        self.gate.expire(now)
+
+    def dump(self) -> Any:
+        def table(keys: KeyTable[_Streak]) -> list[list[Any]]:
+            return [[key, s.failures, s.first, list(s.recent)] for key, s in keys.items()]
+
+        return {
+            "addresses": table(self.addresses),
+            "accounts": table(self.accounts),
+            "gate": self.gate.dump(),
+        }
+
+    def load(self, data: Any) -> None:
+        for name, keys, cap in (
+            ("addresses", self.addresses, self.limit),
+            ("accounts", self.accounts, 2 * self.limit - 1),
+        ):
+            for key, count, first, recent in data.get(name, ()):
+                pairs = [(str(recent[i]), float(recent[i + 1])) for i in range(0, len(recent), 2)]
+                flat = tuple(x for pair in pairs[-cap:] for x in pair)
+                if flat:
+                    keys.touch(str(key), _Streak(int(count), float(first), flat))
+        self.gate.load(data.get("gate", []))
+
+
+def _from(streak: _Streak, ip: str | None) -> int:
+    """Failures of an account's streak still kept that came from `ip`."""
+    return sum(1 for i in range(0, len(streak.recent), 2) if streak.recent[i] == (ip or ""))
