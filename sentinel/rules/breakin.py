@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
@@ -16,37 +16,35 @@ MAX_NAMES = 8  # user names or addresses named in the alert's details
 _LOGIN_FAILURE, _LOGIN_SUCCESS = Kind.LOGIN_FAILURE, Kind.LOGIN_SUCCESS
 
 
-class _Streak(NamedTuple):
-    """Failures of one key (an address, or an account): how many since `first`, with no
-    pause longer than the window, and the last few as flat `(other, time, ...)` pairs,
-    oldest first, where `other` is the user name tried (address key) or the address it
-    came from (account key), "" when the line named none."""
-
-    failures: int
-    first: float
-    recent: tuple[Any, ...]
+Streak = tuple[Any, ...]
+"""Failures of one key (an address, or an account), flat, the most compact container:
+`(failures, first, other, time, other, time, ...)`. `failures` counts them since `first`
+with no pause longer than the window; then come the last few, oldest first, `other` being
+the user name tried (address key) or the address it came from (account key), "" when the
+line named none. One failure of a fresh key is one 4-tuple sharing its float."""
 
 
-def _add(streak: _Streak | None, other: str, t: float, window: float, cap: int) -> _Streak:
-    if streak is None or t - streak.recent[-1] > window:
-        return _Streak(1, t, (other, t))
-    recent = (*streak.recent, other, t)
-    return _Streak(streak.failures + 1, min(streak.first, t), recent[-2 * cap :])
+def _add(streak: Streak | None, other: str, t: float, window: float, cap: int) -> Streak:
+    if streak is None or t - streak[-1] > window:
+        return (1, t, other, t)
+    first = streak[1] if streak[1] <= t else t
+    if len(streak) < 2 + 2 * cap:
+        return (streak[0] + 1, first, *streak[2:], other, t)
+    return (streak[0] + 1, first, *streak[4:], other, t)
 
 
-def _in_window(recent: tuple[Any, ...], start: float, end: float) -> list[tuple[str, float]]:
-    return [
-        (recent[i], recent[i + 1]) for i in range(0, len(recent), 2)
-        if start <= recent[i + 1] <= end
-    ]  # fmt: skip
+def _pairs(streak: Streak) -> list[tuple[str, float]]:
+    return [(streak[i], streak[i + 1]) for i in range(2, len(streak), 2)]
 
 
-def _without(streak: _Streak, other: str) -> _Streak | None:
+def _in_window(streak: Streak, start: float, end: float) -> list[tuple[str, float]]:
+    return [pair for pair in _pairs(streak) if start <= pair[1] <= end]
+
+
+def _without(streak: Streak, other: str) -> Streak | None:
     """The streak less the failures that named `other`; None when none is left."""
-    kept = [p for p in _in_window(streak.recent, float("-inf"), float("inf")) if p[0] != other]
-    if not kept:
-        return None
-    return _Streak(streak.failures, streak.first, tuple(x for pair in kept for x in pair))
+    kept = [x for pair in _pairs(streak) if pair[0] != other for x in pair]
+    return (streak[0], streak[1], *kept) if kept else None
 
 
 class BruteForceSuccessRule:
@@ -73,8 +71,8 @@ class BruteForceSuccessRule:
         self.server = server
         self.window = settings.window.total_seconds()
         self.limit = settings.max_failures
-        self.addresses: KeyTable[_Streak] = KeyTable(settings.max_tracked)
-        self.accounts: KeyTable[_Streak] = KeyTable(settings.max_tracked)
+        self.addresses: KeyTable[Streak] = KeyTable(settings.max_tracked)
+        self.accounts: KeyTable[Streak] = KeyTable(settings.max_tracked)
         self.gate = IncidentGate(self.window, settings.max_tracked)
 
     @property
@@ -105,7 +103,7 @@ class BruteForceSuccessRule:
         ip, user = event.ip, event.user
         start = t - self.window
         by_address = self.addresses.get(ip) if ip is not None else None
-        tried = _in_window(by_address.recent, start, t) if by_address is not None else []
+        tried = _in_window(by_address, start, t) if by_address is not None else []
         if len(tried) >= self.limit and by_address is not None:
             key: tuple[str, str] = ("ip", ip or "")
             if not self.gate.opens(key, t):
@@ -115,7 +113,7 @@ class BruteForceSuccessRule:
         by_account = self.accounts.get(user) if user is not None else None
         if by_account is None:
             return None
-        others = [p for p in _in_window(by_account.recent, start, t) if p[0] != (ip or "")]
+        others = [p for p in _in_window(by_account, start, t) if p[0] != (ip or "")]
         if len(others) < self.limit or not self.gate.opens(("user", user or ""), t):
             return None
         return self._alert(event, "account", by_account, others, [a for a, _ in others if a])
@@ -140,7 +138,7 @@ class BruteForceSuccessRule:
         self,
         event: Event,
         variant: str,
-        streak: _Streak,
+        streak: Streak,
         failures: list[tuple[str, float]],
         others: list[str],
     ) -> Alert:
@@ -149,12 +147,12 @@ class BruteForceSuccessRule:
         distinct = list(dict.fromkeys(others))
         who = user or "an unnamed user"
         if variant == "address":
-            subject, count = f"ip:{ip}", streak.failures
+            subject, count = f"ip:{ip}", streak[0]
             after = f"{count} failed logins from {ip}"
         else:
-            subject, count = f"user:{user}", max(streak.failures - _from(streak, ip), len(failures))
+            subject, count = f"user:{user}", max(streak[0] - _from(streak, ip), len(failures))
             after = f"{count} failed logins for {who} from {len(distinct)} other addresses"
-        since = moment(streak.first, tz)
+        since = moment(streak[1], tz)
         where = f" from {ip}" if ip else ""
         details: dict[str, Any] = {
             "variant": variant,
@@ -180,13 +178,13 @@ class BruteForceSuccessRule:
 
     def expire(self, now: float) -> None:
         oldest = now - self.window
-        self.addresses.expire(lambda streak: streak.recent[-1] < oldest)
-        self.accounts.expire(lambda streak: streak.recent[-1] < oldest)
+        self.addresses.expire(lambda streak: streak[-1] < oldest)
+        self.accounts.expire(lambda streak: streak[-1] < oldest)
         self.gate.expire(now)
 
     def dump(self) -> Any:
-        def table(keys: KeyTable[_Streak]) -> list[list[Any]]:
-            return [[key, s.failures, s.first, list(s.recent)] for key, s in keys.items()]
+        def table(keys: KeyTable[Streak]) -> list[list[Any]]:
+            return [[key, s[0], s[1], list(s[2:])] for key, s in keys.items()]
 
         return {
             "addresses": table(self.addresses),
@@ -203,10 +201,10 @@ class BruteForceSuccessRule:
                 pairs = [(str(recent[i]), float(recent[i + 1])) for i in range(0, len(recent), 2)]
                 flat = tuple(x for pair in pairs[-cap:] for x in pair)
                 if flat:
-                    keys.touch(str(key), _Streak(int(count), float(first), flat))
+                    keys.touch(str(key), (int(count), float(first), *flat))
         self.gate.load(data.get("gate", []))
 
 
-def _from(streak: _Streak, ip: str | None) -> int:
+def _from(streak: Streak, ip: str | None) -> int:
     """Failures of an account's streak still kept that came from `ip`."""
-    return sum(1 for i in range(0, len(streak.recent), 2) if streak.recent[i] == (ip or ""))
+    return sum(1 for other, _ in _pairs(streak) if other == (ip or ""))
