@@ -108,6 +108,24 @@ def test_account_targeted_from_other_addresses() -> None:
     assert "5 other addresses" in alert["summary"]
 
 
+def test_account_guessed_from_one_other_address_is_that_address_brute_force_only() -> None:
+    # its guesses all failed: they tell nothing of who logged in elsewhere
+    assert run(rule(), [*guesses(12, ip="192.0.2.1"), ok(60, "198.51.100.9")]) == []
+    two = [*guesses(4, ip="192.0.2.1"), fail(9, "192.0.2.2")]
+    assert len(run(rule(), [*two, ok(60, "198.51.100.9")])) == 1
+
+
+def test_failures_for_accounts_the_server_has_not_are_kept_by_address_only() -> None:
+    detector = rule()
+    flood = [
+        Event(T0 + timedelta(seconds=n), Kind.LOGIN_FAILURE, "t", f"u{n}", f"10.0.0.{n}",
+              detail="invalid_user")
+        for n in range(1, 6)
+    ]  # fmt: skip
+    run(detector, flood)
+    assert (len(detector.addresses), len(detector.accounts)) == (5, 0)
+
+
 def test_account_variant_does_not_count_the_success_address_own_failures() -> None:
     others = [fail(i, f"192.0.2.{i}") for i in range(1, 5)]  # 4 from elsewhere
     own = guesses(4, ip="198.51.100.9", start=10)  # 4 typos from where she logs in

@@ -431,17 +431,8 @@ def test_demo_replay_with_example_config_raises_only_the_scenario_incidents() ->
         sys.executable, "-m", "sentinel", "replay", "--json", "-c", "config/sentinel.yaml", *logs
     )
     assert result.returncode == 0, result.stderr
-    alerts = [json.loads(line) for line in result.stdout.splitlines()]
-    # The four captures ran back to back on one host: vsftpd's twelve guesses at alice's
-    # password (from 127.0.0.7) end at 02:30:00, and alice logs in to ProFTPD from
-    # 127.0.0.2 a second later. Merged, that is brute_force_success's account variant.
-    [success] = [a for a in alerts if a["rule"] == "brute_force_success"]
-    assert (success["user"], success["ip"], success["details"]["variant"]) == (
-        "alice",
-        "127.0.0.2",
-        "account",
-    )
-    assert {a["rule"] for a in alerts} == expected | {"brute_force_success"}
+    raised = {json.loads(line)["rule"] for line in result.stdout.splitlines()}
+    assert raised == expected
 
 
 def test_deploy_doc_explains_every_alert() -> None:

@@ -13,6 +13,10 @@ from sentinel.rules.settings import BruteForceSuccessSettings
 from sentinel.textsafe import neutral
 
 MAX_NAMES = 8  # user names or addresses named in the alert's details
+MIN_ADDRESSES = 2  # the account variant: guesses from one address alone are its brute force
+# Failures the server said were for an account it does not have: no success can follow them
+# for that account, so the account view need not keep them (a flood of made-up names).
+NO_ACCOUNT = frozenset({"invalid_user", "no_such_user"})
 _LOGIN_FAILURE, _LOGIN_SUCCESS = Kind.LOGIN_FAILURE, Kind.LOGIN_SUCCESS
 
 
@@ -49,14 +53,17 @@ def _without(streak: Streak, other: str) -> Streak | None:
 
 class BruteForceSuccessRule:
     """A login success after `max_failures` failures within `window` before it: from its
-    address (any user names), or for its account from other addresses.
+    address (any user names), or for its account from other addresses (at least two: the
+    failures of one other address alone tell nothing of who got in elsewhere, and are that
+    address's `brute_force`).
 
     A user who mistypes and then gets in is not an incident: a success forgets the failures
     it explains (its account's from its address), after the check. One alert per incident,
     keyed by the address (or, for the account variant, by the account); an incident goes on
     while successes come within `window` of each other.
 
-    State: per address, a count and its last `max_failures` (user, time) pairs; per account,
+    State: per address, a count and its last `max_failures` (user, time) pairs; per account
+    (failures for accounts the server said it has not are not kept),
     a count and its last `2 * max_failures - 1` (address, time) pairs (enough to find
     `max_failures` from other addresses while the success's own address has fewer); at
     most `max_tracked` addresses and as many accounts, stalest evicted first; plus the
@@ -94,7 +101,7 @@ class BruteForceSuccessRule:
         if ip is not None:
             found = self.addresses.get(ip)
             self.addresses.touch(ip, _add(found, user or "", t, self.window, self.limit))
-        if user is not None and not event.anonymous:
+        if user is not None and not event.anonymous and event.detail not in NO_ACCOUNT:
             found = self.accounts.get(user)
             cap = 2 * self.limit - 1
             self.accounts.touch(user, _add(found, ip or "", t, self.window, cap))
@@ -114,9 +121,12 @@ class BruteForceSuccessRule:
         if by_account is None:
             return None
         others = [p for p in _in_window(by_account, start, t) if p[0] != (ip or "")]
-        if len(others) < self.limit or not self.gate.opens(("user", user or ""), t):
+        addresses = [a for a, _ in others if a]
+        if len(others) < self.limit or len(set(addresses)) < MIN_ADDRESSES:
             return None
-        return self._alert(event, "account", by_account, others, [a for a, _ in others if a])
+        if not self.gate.opens(("user", user or ""), t):
+            return None
+        return self._alert(event, "account", by_account, others, addresses)
 
     def _forget(self, event: Event) -> None:
         """The failures this success explains: its account's, from its address."""
