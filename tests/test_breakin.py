@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sentinel.pipeline import Pipeline
 from sentinel.rules.breakin import BruteForceSuccessRule
 from sentinel.rules.registry import build_log_rules
 from sentinel.rules.settings import BruteForceSuccessSettings
+from tests.test_rule_state import address, bytes_per_key, failure
 
 T0 = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
 SERVER = "ftp-test"
@@ -229,3 +231,23 @@ def test_config_keys_are_validated() -> None:
             parse_config(f"rules:\n  brute_force_success: {bad}\n", "x.yaml")
         assert key in str(error.value)
         assert str(error.value).startswith("x.yaml:2:")
+
+
+def test_state_per_key_is_compact() -> None:
+    # an address and a user name (~55 bytes each) live in the events; the rest is the state
+    guessed = bytes_per_key(rule(max_tracked=100_000), 20_000)
+    assert guessed < 260  # 209 with Python 3.11: an address and an account, a 4-tuple each
+    invented = rule(max_tracked=100_000)
+    t = T0.timestamp()
+    events = [
+        failure(n, address(n), f"user{n}")._replace(detail="invalid_user") for n in range(20_000)
+    ]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n, event in enumerate(events):
+            invented.feed(event, t + n)
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert (after - before) / 20_000 < 150  # 117: the address's 4-tuple, its float, a slot

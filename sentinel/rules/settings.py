@@ -75,7 +75,9 @@ class BruteForceSuccessSettings:
     severity: Severity = Severity.CRITICAL
     window: timedelta = timedelta(hours=1)  # failures this long before a success count
     max_failures: int = 5
-    max_tracked: int = DEFAULT_MAX_TRACKED
+    # ~110 bytes per address: 20,000 keep a flood's cost near 2 MB. An address that keeps
+    # guessing stays the freshest key; only one idle while 20,000 others failed is dropped.
+    max_tracked: int = 20_000
 
 
 @dataclass(frozen=True, slots=True)
