@@ -251,3 +251,9 @@ def test_state_per_key_is_compact() -> None:
     finally:
         tracemalloc.stop()
     assert (after - before) / 20_000 < 150  # 117: the address's 4-tuple, its float, a slot
+
+
+def test_an_unreadable_snapshot_raises_what_the_runtime_catches() -> None:
+    for bad in ([], {"addresses": [["1.2.3.4", 1]]}, {"gate": [[1]]}):
+        with pytest.raises((TypeError, ValueError)):
+            rule().load(bad)

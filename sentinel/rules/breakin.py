@@ -203,6 +203,8 @@ class BruteForceSuccessRule:
         }
 
     def load(self, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise TypeError(f"{self.name}: a snapshot is a mapping, not {type(data).__name__}")
         for name, keys, cap in (
             ("addresses", self.addresses, self.limit),
             ("accounts", self.accounts, 2 * self.limit - 1),
