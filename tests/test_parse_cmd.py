@@ -234,6 +234,8 @@ def test_line_program(line: str, program: str | None) -> None:
         ("sshd", "pam_unix(sshd:auth): authentication failure; rhost=1.2.3.4 user=x", True),
         ("sshd", "Bad protocol version identification 'x' from 1.2.3.4", False),
         ("sshd", "[ID 800047 auth.info] Server listening on :: port 22.", True),
+        ("sshd-session", "Failed none for invalid user x from 1.2.3.4 port 5 ssh2", True),
+        ("sshd", "error: maximum authentication attempts exceeded for x from 1.2.3.4", False),
         ("proftpd", "vm (h[127.0.0.2]) - FTP session requested from unknown class", False),
         ("proftpd", "127.0.0.1: ProFTPD 1.3.8 standalone mode SHUTDOWN", True),
         # proftpd's PAM failure line is the only one that tells it: never "quiet"

@@ -43,6 +43,13 @@ _QUIET_SSHD = (
     "input_userauth_request: invalid user ",  # OpenSSH < 7.x's echo of `Invalid user`
     "error: kex_exchange_identification: ",
     "banner exchange: ",
+    "Did not receive identification string from ",
+    "Unable to negotiate with ",
+    "Timeout before authentication for ",
+    "fatal: Timeout before authentication for ",
+    "Exiting on signal ",
+    "Failed none for ",  # a client asking which methods it may use, not a guess
+    "debug",  # LogLevel DEBUG's lines
 )
 _QUIET_SFTP = (
     "open ",
