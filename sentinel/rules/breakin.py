@@ -60,7 +60,7 @@ class BruteForceSuccessRule:
     A user who mistypes and then gets in is not an incident: a success forgets the failures
     it explains (its account's from its address), after the check. One alert per incident,
     keyed by the address (or, for the account variant, by the account); an incident goes on
-    while successes come within `window` of each other.
+    while such successes keep coming within `window` of each other.
 
     State: per address, a count and its last `max_failures` (user, time) pairs; per account
     (failures for accounts the server said it has not are not kept),
@@ -160,6 +160,8 @@ class BruteForceSuccessRule:
             subject, count = f"ip:{ip}", streak[0]
             after = f"{count} failed logins from {ip}"
         else:
+            # the streak counts all addresses; less the success's own still kept (its
+            # older ones may have left the few kept: then the count is a little high)
             subject, count = f"user:{user}", max(streak[0] - _from(streak, ip), len(failures))
             after = f"{count} failed logins for {who} from {len(distinct)} other addresses"
         since = moment(streak[1], tz)
