@@ -56,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--dry-run", action="store_true", help="show what quarantine/delete would do")
     scan.add_argument("dirs", nargs="*", metavar="DIR", help="directories (default: configured)")
 
+    parse = commands.add_parser("parse", help="show the events read from logs, or the lines missed")
+    _config_option(parse)  # its time zone and sources' formats, as replay reads them
+    parse.add_argument("--format", choices=FORMATS, default="auto")
+    parse.add_argument(
+        "--missed", action="store_true", help="the lines of known programs that gave no event"
+    )
+    parse.add_argument("files", nargs="+", metavar="FILE", help="log files, plain or .gz")
+
     check = commands.add_parser("check-config", help="validate a configuration")
     _config_option(check)
 

@@ -89,7 +89,8 @@ def test_rules_disabled_and_untrusted_network_inactive(tmp_path: Path) -> None:
     lines = describe(parse_config(text, "x.yaml"), exists=lambda _: True)
     assert "rules disabled: brute_force, off_hours" in lines
     assert any("untrusted_network" in line and "inactive" in line for line in lines)
-    assert not any(line.strip().startswith("brute_force") for line in lines)
+    assert not any(line.split()[:1] == ["brute_force"] for line in lines)
+    assert any(line.split()[:1] == ["brute_force_success"] for line in lines)
 
 
 def test_missing_paths_are_marked_but_accepted(tmp_path: Path) -> None:

@@ -193,9 +193,12 @@ def test_planted_identifiers_and_passwords_never_leak(
     outputs["replay"] = cli(config_path, "replay", str(log))
     outputs["replay --json"] = cli(config_path, "replay", "--json", str(log), log_json=True)
     outputs["alerts after stop"] = cli(config_path, "alerts", "--json")
+    outputs["parse"] = cli(config_path, "parse", str(log))
+    outputs["parse --missed"] = cli(config_path, "parse", "--missed", str(log))
 
     assert "unencrypted_personal_data" in outputs["scan --json"]  # the search means something
     assert "anonymous_access" in outputs["replay --json"]
+    assert outputs["parse"].count('"anonymous": true') == len(passwords)
     assert spaced_nir(nirs[0])[:8] in outputs["scan --json"]  # the masked sample: 1 85 05 ..
     leaks = [
         f"{what} in {where}"

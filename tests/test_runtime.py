@@ -49,3 +49,31 @@ def test_the_snapshot_carries_an_incident_across_a_restart(tmp_path: Path) -> No
     second.store.close()
     assert [a.rule for a in found] == ["brute_force"]
     assert found[0].count == 10
+
+
+def test_guesses_before_a_restart_and_the_success_after_raise_brute_force_success(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "vsftpd.log"
+    now = datetime.now().astimezone()
+    log.write_text("".join(failed_login("198.51.100.9", now) + "\n" for _ in range(6)))
+    first = runtime(tmp_path, log)
+    first.sources.start()
+    first.sources.drain(first.commit)
+    first.snapshot(force=True)
+    blob = first.store.load_rule_state()
+    first.sources.stop()
+    first.store.close()
+    assert blob is not None
+    saved = json.loads(blob)["rules"]["brute_force_success"]
+    assert [entry[:2] for entry in saved["addresses"]] == [["198.51.100.9", 6]]
+    success = failed_login("198.51.100.9", now).replace("FAIL LOGIN", "OK LOGIN")
+    with log.open("a") as out:
+        out.write(success + "\n")
+    second = runtime(tmp_path, log)
+    found = []
+    second.sources.start()
+    second.sources.drain(lambda positions, alerts: found.extend(alerts))
+    second.sources.stop()
+    second.store.close()
+    assert [(a.rule, a.ip, a.count) for a in found] == [("brute_force_success", "198.51.100.9", 6)]

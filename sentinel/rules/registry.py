@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from sentinel.rules.access import AnonymousAccessRule, OffHoursRule, UntrustedNetworkRule
 from sentinel.rules.base import Rule
+from sentinel.rules.breakin import BruteForceSuccessRule
 from sentinel.rules.logins import BruteForceRule, PasswordSprayRule, SharedAccountRule
 from sentinel.rules.volume import BulkDownloadRule
 
@@ -16,6 +17,7 @@ LOG_RULES: dict[str, type] = {
     "anonymous_access": AnonymousAccessRule,
     "bulk_download": BulkDownloadRule,
     "brute_force": BruteForceRule,
+    "brute_force_success": BruteForceSuccessRule,
     "password_spray": PasswordSprayRule,
     "shared_account": SharedAccountRule,
     "untrusted_network": UntrustedNetworkRule,

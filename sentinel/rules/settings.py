@@ -70,6 +70,17 @@ class BruteForceSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class BruteForceSuccessSettings:
+    enabled: bool = True
+    severity: Severity = Severity.CRITICAL
+    window: timedelta = timedelta(hours=1)  # failures this long before a success count
+    max_failures: int = 5
+    # ~110 bytes per address: 20,000 keep a flood's cost near 2 MB. An address that keeps
+    # guessing stays the freshest key; only one idle while 20,000 others failed is dropped.
+    max_tracked: int = 20_000
+
+
+@dataclass(frozen=True, slots=True)
 class PasswordSpraySettings:
     enabled: bool = True
     severity: Severity = Severity.WARNING
@@ -141,6 +152,7 @@ RULE_SETTINGS: dict[str, type] = {
     "anonymous_access": AnonymousAccessSettings,
     "bulk_download": BulkDownloadSettings,
     "brute_force": BruteForceSettings,
+    "brute_force_success": BruteForceSuccessSettings,
     "password_spray": PasswordSpraySettings,
     "shared_account": SharedAccountSettings,
     "untrusted_network": UntrustedNetworkSettings,

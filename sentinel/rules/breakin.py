@@ -1,0 +1,224 @@
+"""`brute_force_success`: a login that succeeded after many failed guesses, a likely break-in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sentinel.alerts import Alert
+from sentinel.events import Event, Kind
+from sentinel.rules.base import NO_ALERTS, KeyTable, rule_alert
+from sentinel.rules.incident import IncidentGate, moment
+from sentinel.rules.settings import BruteForceSuccessSettings
+from sentinel.textsafe import neutral
+
+MAX_NAMES = 8  # user names or addresses named in the alert's details
+MIN_ADDRESSES = 2  # the account variant: guesses from one address alone are its brute force
+# Failures the server said were for an account it does not have: no success can follow them
+# for that account, so the account view need not keep them (a flood of made-up names).
+NO_ACCOUNT = frozenset({"invalid_user", "no_such_user"})
+_LOGIN_FAILURE, _LOGIN_SUCCESS = Kind.LOGIN_FAILURE, Kind.LOGIN_SUCCESS
+
+
+Streak = tuple[Any, ...]
+"""Failures of one key (an address, or an account), flat, the most compact container:
+`(failures, first, other, time, other, time, ...)`. `failures` counts them since `first`
+with no pause longer than the window; then come the last few, oldest first, `other` being
+the user name tried (address key) or the address it came from (account key), "" when the
+line named none. One failure of a fresh key is one 4-tuple sharing its float."""
+
+
+def _add(streak: Streak | None, other: str, t: float, window: float, cap: int) -> Streak:
+    if streak is None or t - streak[-1] > window:
+        return (1, t, other, t)
+    first = streak[1] if streak[1] <= t else t
+    if len(streak) < 2 + 2 * cap:
+        return (streak[0] + 1, first, *streak[2:], other, t)
+    return (streak[0] + 1, first, *streak[4:], other, t)
+
+
+def _pairs(streak: Streak) -> list[tuple[str, float]]:
+    return [(streak[i], streak[i + 1]) for i in range(2, len(streak), 2)]
+
+
+def _in_window(streak: Streak, start: float, end: float) -> list[tuple[str, float]]:
+    return [pair for pair in _pairs(streak) if start <= pair[1] <= end]
+
+
+def _without(streak: Streak, other: str) -> Streak | None:
+    """The streak less the failures that named `other`; None when none is left."""
+    kept = [x for pair in _pairs(streak) if pair[0] != other for x in pair]
+    return (streak[0], streak[1], *kept) if kept else None
+
+
+class BruteForceSuccessRule:
+    """A login success after `max_failures` failures within `window` before it: from its
+    address (any user names), or for its account from other addresses (at least two: the
+    failures of one other address alone tell nothing of who got in elsewhere, and are that
+    address's `brute_force`).
+
+    A user who mistypes and then gets in is not an incident: a success forgets the failures
+    it explains (its account's from its address), after the check. One alert per incident,
+    keyed by the address (or, for the account variant, by the account); an incident goes on
+    while such successes keep coming within `window` of each other.
+
+    State: per address, a count and its last `max_failures` (user, time) pairs; per account
+    (failures for accounts the server said it has not are not kept),
+    a count and its last `2 * max_failures - 1` (address, time) pairs (enough to find
+    `max_failures` from other addresses while the success's own address has fewer); at
+    most `max_tracked` addresses and as many accounts, stalest evicted first; plus the
+    incident gate, one float per key, at most `max_tracked`.
+    """
+
+    name = "brute_force_success"
+    kinds = frozenset({_LOGIN_FAILURE, _LOGIN_SUCCESS})
+
+    def __init__(self, settings: BruteForceSuccessSettings, *, server: str) -> None:
+        self.settings = settings
+        self.server = server
+        self.window = settings.window.total_seconds()
+        self.limit = settings.max_failures
+        self.addresses: KeyTable[Streak] = KeyTable(settings.max_tracked)
+        self.accounts: KeyTable[Streak] = KeyTable(settings.max_tracked)
+        self.gate = IncidentGate(self.window, settings.max_tracked)
+
+    @property
+    def evictions(self) -> int:
+        return self.addresses.evictions + self.accounts.evictions + self.gate.evictions
+
+    def feed(self, event: Event, t: float) -> Sequence[Alert]:
+        if event.kind is _LOGIN_FAILURE:
+            self._failure(event, t)
+            return NO_ALERTS
+        if event.anonymous or (event.ip is None and event.user is None):
+            return NO_ALERTS  # anonymous sessions need no password to guess
+        alert = self._success(event, t)
+        self._forget(event)
+        return NO_ALERTS if alert is None else (alert,)
+
+    def _failure(self, event: Event, t: float) -> None:
+        ip, user = event.ip, event.user
+        if ip is not None:
+            found = self.addresses.get(ip)
+            self.addresses.touch(ip, _add(found, user or "", t, self.window, self.limit))
+        if user is not None and not event.anonymous and event.detail not in NO_ACCOUNT:
+            found = self.accounts.get(user)
+            cap = 2 * self.limit - 1
+            self.accounts.touch(user, _add(found, ip or "", t, self.window, cap))
+
+    def _success(self, event: Event, t: float) -> Alert | None:
+        ip, user = event.ip, event.user
+        start = t - self.window
+        by_address = self.addresses.get(ip) if ip is not None else None
+        tried = _in_window(by_address, start, t) if by_address is not None else []
+        if len(tried) >= self.limit and by_address is not None:
+            key: tuple[str, str] = ("ip", ip or "")
+            if not self.gate.opens(key, t):
+                return None
+            names = [name for name, _ in tried if name]
+            return self._alert(event, "address", by_address, tried, names)
+        by_account = self.accounts.get(user) if user is not None else None
+        if by_account is None:
+            return None
+        others = [p for p in _in_window(by_account, start, t) if p[0] != (ip or "")]
+        addresses = [a for a, _ in others if a]
+        if len(others) < self.limit or len(set(addresses)) < MIN_ADDRESSES:
+            return None
+        if not self.gate.opens(("user", user or ""), t):
+            return None
+        return self._alert(event, "account", by_account, others, addresses)
+
+    def _forget(self, event: Event) -> None:
+        """The failures this success explains: its account's, from its address."""
+        ip, user = event.ip, event.user
+        if ip is None or user is None:
+            return
+        by_address = self.addresses.pop(ip)
+        if by_address is not None:
+            left = _without(by_address, user)
+            if left is not None:
+                self.addresses.touch(ip, left)
+        by_account = self.accounts.pop(user)
+        if by_account is not None:
+            left = _without(by_account, ip)
+            if left is not None:
+                self.accounts.touch(user, left)
+
+    def _alert(
+        self,
+        event: Event,
+        variant: str,
+        streak: Streak,
+        failures: list[tuple[str, float]],
+        others: list[str],
+    ) -> Alert:
+        ip, user = event.ip, event.user
+        tz = event.ts.tzinfo
+        distinct = list(dict.fromkeys(others))
+        who = user or "an unnamed user"
+        if variant == "address":
+            subject, count = f"ip:{ip}", streak[0]
+            after = f"{count} failed logins from {ip}"
+        else:
+            # the streak counts all addresses; less the success's own still kept (its
+            # older ones may have left the few kept: then the count is a little high)
+            subject, count = f"user:{user}", max(streak[0] - _from(streak, ip), len(failures))
+            after = f"{count} failed logins for {who} from {len(distinct)} other addresses"
+        since = moment(streak[1], tz)
+        where = f" from {ip}" if ip else ""
+        details: dict[str, Any] = {
+            "variant": variant,
+            "failures": count,
+            "first_failure": since.isoformat(),
+            "last_failure": moment(failures[-1][1], tz).isoformat(),
+            "success": event.ts.isoformat(),
+        }
+        label = "users_tried" if variant == "address" else "failed_from"
+        details[label] = [neutral(name) for name in distinct[-MAX_NAMES:]]
+        return rule_alert(
+            self,
+            subject=subject,
+            summary=f"{who} logged in{where} after {after} since {since:%H:%M:%S}",
+            first_seen=since,
+            last_seen=event.ts,
+            source=event.source,
+            user=user,
+            ip=ip,
+            count=count,
+            details=details,
+        )
+
+    def expire(self, now: float) -> None:
+        oldest = now - self.window
+        self.addresses.expire(lambda streak: streak[-1] < oldest)
+        self.accounts.expire(lambda streak: streak[-1] < oldest)
+        self.gate.expire(now)
+
+    def dump(self) -> Any:
+        def table(keys: KeyTable[Streak]) -> list[list[Any]]:
+            return [[key, s[0], s[1], list(s[2:])] for key, s in keys.items()]
+
+        return {
+            "addresses": table(self.addresses),
+            "accounts": table(self.accounts),
+            "gate": self.gate.dump(),
+        }
+
+    def load(self, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise TypeError(f"{self.name}: a snapshot is a mapping, not {type(data).__name__}")
+        for name, keys, cap in (
+            ("addresses", self.addresses, self.limit),
+            ("accounts", self.accounts, 2 * self.limit - 1),
+        ):
+            for key, count, first, recent in data.get(name, ()):
+                pairs = [(str(recent[i]), float(recent[i + 1])) for i in range(0, len(recent), 2)]
+                flat = tuple(x for pair in pairs[-cap:] for x in pair)
+                if flat:
+                    keys.touch(str(key), (int(count), float(first), *flat))
+        self.gate.load(data.get("gate", []))
+
+
+def _from(streak: Streak, ip: str | None) -> int:
+    """Failures of an account's streak still kept that came from `ip`."""
+    return sum(1 for other, _ in _pairs(streak) if other == (ip or ""))
