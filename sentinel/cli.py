@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(replay)
     replay.add_argument("--format", choices=FORMATS, default="auto")
     replay.add_argument("--json", action="store_true", help="one JSON alert per line")
+    replay.add_argument(
+        "--updates",
+        action="store_true",
+        help="every record the daemon would have made (open, update, closed), not only the last",
+    )
     replay.add_argument("files", nargs="+", metavar="FILE", help="log files, plain or .gz")
 
     scan = commands.add_parser("scan", help="one-shot audit of the exchange directories")

@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 
 from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
-from sentinel.rules.base import NO_ALERTS, KeyTable, rule_alert
+from sentinel.incidents import Extent, listing, magnitude
+from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import (
     BruteForceSettings,
@@ -17,6 +18,7 @@ from sentinel.rules.settings import (
 )
 
 MAX_NAMES = 8  # user names or addresses kept per key for the alert's details
+_NONE: tuple[str, ...] = ()
 
 
 Recent = tuple[Any, ...]
@@ -136,6 +138,7 @@ class BruteForceRule:
 
     name = "brute_force"
     kinds = frozenset({Kind.LOGIN_FAILURE})
+    counts: Counts = "events"
 
     def __init__(self, settings: BruteForceSettings, *, server: str) -> None:
         self.settings = settings
@@ -165,6 +168,19 @@ class BruteForceRule:
         if len(times) < limit or not self.gate.opens(ip, t):
             return NO_ALERTS
         return (self._alert(event, times, users),)
+
+    def adds(self, event: Event, t: float) -> Sequence[str]:
+        return _NONE if event.ip is None else (event.ip,)
+
+    def level(self, extent: Extent) -> tuple[int, int]:
+        """In size: 10, 100, ... times `max_failures`."""
+        return (0, magnitude(extent.count / self.settings.max_failures))
+
+    def describe(self, subject: str, extent: Extent) -> str:
+        users = extent.users
+        target = _first(users.kept) if users.total == 1 else f"{users.total} accounts"
+        span = duration_text(extent.span)
+        return f"{extent.count} failed logins from {subject} within {span} ({target})"
 
     def _alert(self, event: Event, times: tuple[float, ...], users: Names | None) -> Alert:
         names = _names(users)
@@ -205,6 +221,10 @@ class BruteForceRule:
         self.gate.load(data["gate"])
 
 
+def _first(members: dict[str, None]) -> str:
+    return next(iter(members), "unknown")
+
+
 def _within(times: tuple[float, ...], t: float, window: float, limit: int) -> tuple[float, ...]:
     """`times` with `t` in its place, less those out of the window or beyond `limit`."""
     if t >= times[-1]:
@@ -228,11 +248,23 @@ class PasswordSprayRule(_MemberRule):
 
     name = "password_spray"
     kinds = frozenset({Kind.LOGIN_FAILURE})
+    counts: Counts = "users"
 
     def __init__(self, settings: PasswordSpraySettings, *, server: str) -> None:
         self.settings = settings
         self.server = server
         self._setup(settings.window.total_seconds(), settings.max_tracked, settings.max_users)
+
+    def adds(self, event: Event, t: float) -> Sequence[str]:
+        return _NONE if event.ip is None or event.user is None else (event.ip,)
+
+    def level(self, extent: Extent) -> tuple[int, int]:
+        """In size: 10, 100, ... times `max_users` user names."""
+        return (0, magnitude(extent.users.total / self.settings.max_users))
+
+    def describe(self, subject: str, extent: Extent) -> str:
+        span = duration_text(extent.span)
+        return f"failed logins for {extent.count} different users from {subject} within {span}"
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         ip, user = event.ip, event.user
@@ -269,11 +301,26 @@ class SharedAccountRule(_MemberRule):
 
     name = "shared_account"
     kinds = frozenset({Kind.LOGIN_SUCCESS})
+    counts: Counts = "ips"
 
     def __init__(self, settings: SharedAccountSettings, *, server: str) -> None:
         self.settings = settings
         self.server = server
         self._setup(settings.window.total_seconds(), settings.max_tracked, settings.max_ips + 1)
+
+    def adds(self, event: Event, t: float) -> Sequence[str]:
+        ip, user = event.ip, event.user
+        return _NONE if ip is None or user is None or event.anonymous else (user,)
+
+    def level(self, extent: Extent) -> tuple[int, int]:
+        """In size: every address the account gains."""
+        return (0, extent.ips.total)
+
+    def describe(self, subject: str, extent: Extent) -> str:
+        ips = extent.ips
+        span = duration_text(extent.span)
+        where = listing(ips.listed(), ips.total, limit=10)
+        return f"{subject} logged in from {ips.total} addresses within {span}: {where}"
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         ip, user = event.ip, event.user
