@@ -143,8 +143,10 @@ class Runtime:
         horizon = datetime.fromtimestamp(saved_at) - timedelta(hours=1)
         for record in self.store.list_alerts(since=horizon.astimezone()):
             self.replayed.add(record)
+        # A source the snapshot had not read yet (None) starts over as it did then: its
+        # committed position is ahead of windows that hold nothing of it.
         for name, position in snapshot.get("positions", {}).items():
-            if name in positions and position is not None:
+            if name in positions:
                 positions[name] = position
         return positions
 
