@@ -108,8 +108,8 @@ class _Failures(NamedTuple):
     users: Names | None
 
 
-def _tried(users: Names | None, user: str) -> Names:
-    """`user` moved last among the names tried; the least recent dropped beyond MAX_NAMES."""
+def _tried(users: Names | None, user: str, cap: int = MAX_NAMES) -> Names:
+    """`user` moved last among the names tried; the least recent dropped beyond `cap`."""
     if users is None or users == user:
         return user
     if isinstance(users, str):
@@ -119,7 +119,7 @@ def _tried(users: Names | None, user: str) -> Names:
     if user in users:
         users = tuple(u for u in users if u != user)
     users += (user,)
-    return users[1:] if len(users) > MAX_NAMES else users
+    return users[1:] if len(users) > cap else users
 
 
 def _names(users: Names | None) -> list[str]:
@@ -131,9 +131,10 @@ def _names(users: Names | None) -> list[str]:
 class BruteForceRule:
     """`max_failures` failed logins from one address within `window`.
 
-    State per address: the times of its last `max_failures` failures and up to 8 user
-    names, in tuples (about 175 bytes for an address seen once); at most `max_tracked`
-    addresses, stalest evicted first.
+    State per address: the times of its last `max_failures` failures and as many user
+    names (at least 8), in tuples (about 175 bytes for an address seen once); at most
+    `max_tracked` addresses, stalest evicted first. The names of an incident's opening
+    are then all those its failures tried.
     """
 
     name = "brute_force"
@@ -146,6 +147,7 @@ class BruteForceRule:
         self.window = settings.window.total_seconds()
         self.table: KeyTable[_Failures] = KeyTable(settings.max_tracked)
         self.gate = IncidentGate(self.window, settings.max_tracked)
+        self._names = max(MAX_NAMES, settings.max_failures)
 
     @property
     def evictions(self) -> int:
@@ -163,7 +165,7 @@ class BruteForceRule:
             users: Names | None = user or None
         else:
             times = _within(entry.times, t, self.window, limit)
-            users = _tried(entry.users, user) if user else entry.users
+            users = _tried(entry.users, user, self._names) if user else entry.users
         self.table.touch(ip, _Failures(times, users))
         if len(times) < limit or not self.gate.opens(ip, t):
             return NO_ALERTS
@@ -215,7 +217,7 @@ class BruteForceRule:
         for ip, times, members in data["table"]:
             users: Names | None = None
             for member, _ in members:
-                users = _tried(users, str(member))
+                users = _tried(users, str(member), self._names)
             if times:
                 self.table.touch(ip, _Failures(tuple(float(t) for t in times), users))
         self.gate.load(data["gate"])
