@@ -15,8 +15,10 @@ numbers; at most MAX_OPEN open incidents per rule, the oldest closed early beyon
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -39,12 +41,10 @@ class Members:
 
     __slots__ = ("kept", "seen", "total")
 
-    def __init__(self, values: Iterable[str] = ()) -> None:
+    def __init__(self) -> None:
         self.kept: dict[str, None] = {}
-        self.seen: set[int] = set()
+        self.seen: set[int] | None = None  # made when CAP is reached
         self.total = 0
-        for value in values:
-            self.add(value)
 
     def add(self, value: str) -> bool:
         """True when `value` is new to the incident."""
@@ -54,11 +54,14 @@ class Members:
         if len(kept) < CAP:
             kept[value] = None
         else:
+            seen = self.seen
+            if seen is None:
+                seen = self.seen = set()
             digest = hash(value)
-            if digest in self.seen:
+            if digest in seen:
                 return False
-            if len(self.seen) < DISTINCT_MAX:
-                self.seen.add(digest)
+            if len(seen) < DISTINCT_MAX:
+                seen.add(digest)
         self.total += 1
         return True
 
@@ -82,9 +85,18 @@ class Extent:
         "users",
     )
 
-    def __init__(self, first_ts: datetime, last_ts: datetime) -> None:
+    def __init__(
+        self,
+        first_ts: datetime,
+        last_ts: datetime,
+        first: float | None = None,
+        last: float | None = None,
+    ) -> None:
         self.first_ts, self.last_ts = first_ts, last_ts
-        self.first, self.last = first_ts.timestamp(), last_ts.timestamp()
+        self.last = last_ts.timestamp() if last is None else last
+        if first is None:
+            first = self.last if first_ts is last_ts else first_ts.timestamp()
+        self.first = first
         self.count = 0
         self.nbytes: int | None = None
         self.ips = Members()
@@ -111,7 +123,7 @@ class Incident:
     """One open incident: its rule, the opening alert (identity, severity, details), its
     extent, the level last reported and when (wall clock) an event last added to it."""
 
-    __slots__ = ("extent", "level", "opening", "rule", "touched", "window")
+    __slots__ = ("extent", "is_open", "level", "opening", "rule", "touched", "window")
 
     def __init__(self, rule: Rule, opening: Alert, extent: Extent, touched: float | None) -> None:
         self.rule = rule
@@ -120,10 +132,13 @@ class Incident:
         self.window = rule.window
         self.level = rule.level(extent)
         self.touched = touched
+        self.is_open = True
 
 
-def _opening_extent(alert: Alert) -> Extent:
-    extent = Extent(alert.first_seen, alert.last_seen)
+def _opening_extent(alert: Alert, event: Event, t: float) -> Extent:
+    """The extent an alert opens with; `t` is the time of the event that fired it."""
+    last = t if alert.last_seen is event.ts else None
+    extent = Extent(alert.first_seen, alert.last_seen, last=last)
     extent.count = alert.count or 1
     extent.nbytes = alert.nbytes
     for ip in alert.ips or ((alert.ip,) if alert.ip else ()):
@@ -136,10 +151,25 @@ def _opening_extent(alert: Alert) -> Extent:
     return extent
 
 
-class IncidentTracker:
-    """The open incidents of every log rule, and the records of their lives."""
+Due = list[tuple[float, int, Incident]]  # a heap of (when it may close, tie-break, incident)
 
-    def __init__(self, rules: Sequence[Rule], *, clock: Callable[[], float] | None = None) -> None:
+
+class IncidentTracker:
+    """The open incidents of every log rule, and the records of their lives.
+
+    With `progress` false (a replay that prints only each incident's last record), the
+    opening and update records are not made: the extents and the final records are the
+    same. Closing looks only at incidents whose deadline passed (two heaps: event time and,
+    live, wall clock), each pushed back once with its new deadline if it grew meanwhile.
+    """
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        *,
+        clock: Callable[[], float] | None = None,
+        progress: bool = True,
+    ) -> None:
         self.rules = {rule.name: rule for rule in rules}
         self.tables: dict[str, dict[str, Incident]] = {rule.name: {} for rule in rules}
         self.by_kind: dict[Kind, list[tuple[Rule, dict[str, Incident]]]] = {
@@ -147,7 +177,11 @@ class IncidentTracker:
             for kind in Kind
         }
         self.clock = clock
+        self.progress = progress
         self.count = 0  # open incidents, all rules
+        self._due: Due = []
+        self._wall_due: Due = []
+        self._ties = itertools.count()
 
     def open_counts(self) -> dict[str, int]:
         """sentinel_incidents_open, by rule."""
@@ -156,21 +190,23 @@ class IncidentTracker:
     def observe(self, event: Event, t: float, alerts: Sequence[Alert]) -> list[Alert]:
         """The records an event makes: its rules' new incidents, the growth of open ones."""
         records: list[Alert] = []
-        fired: set[str] = set()
-        for alert in alerts:
-            fired.add(alert.rule)
-            records.extend(self._open(alert, event, t))
-        if self.count:
-            for rule, table in self.by_kind[event.kind]:
-                if not table or rule.name in fired:
-                    continue
-                for subject in rule.adds(event, t):
-                    incident = table.get(subject)
-                    if incident is not None:
-                        record = self._grow(incident, event, t)
-                        if record is not None:
-                            records.append(record)
-                        break
+        fired: Collection[str] = ()
+        if alerts:
+            fired = {alert.rule for alert in alerts}
+            for alert in alerts:
+                records.extend(self._open(alert, event, t))
+        if not self.count:
+            return records
+        for rule, table in self.by_kind[event.kind]:
+            if not table or (fired and rule.name in fired):
+                continue
+            for subject in rule.adds(event, t):
+                incident = table.get(subject)
+                if incident is not None:
+                    record = self._grow(incident, event, t)
+                    if record is not None:
+                        records.append(record)
+                    break
         return records
 
     def _open(self, alert: Alert, event: Event, t: float) -> list[Alert]:
@@ -188,11 +224,20 @@ class IncidentTracker:
         if len(table) >= MAX_OPEN:
             records.append(self._close(next(iter(table.values()))))
         touched = self.clock() if self.clock is not None else None
-        incident = Incident(rule, alert, _opening_extent(alert), touched)
-        table[alert.subject] = incident
-        self.count += 1
-        records.append(self._record(incident, OPEN))
+        incident = Incident(rule, alert, _opening_extent(alert, event, t), touched)
+        self._track(incident)
+        if self.progress:
+            records.append(self._record(incident, OPEN))
         return records
+
+    def _track(self, incident: Incident) -> None:
+        self.tables[incident.opening.rule][incident.opening.subject] = incident
+        self.count += 1
+        deadline = incident.extent.last + incident.window
+        heapq.heappush(self._due, (deadline, next(self._ties), incident))
+        if incident.touched is not None:
+            deadline = incident.touched + incident.window + CLOSE_SLACK
+            heapq.heappush(self._wall_due, (deadline, next(self._ties), incident))
 
     def _grow(self, incident: Incident, event: Event, t: float) -> Alert | None:
         extent = incident.extent
@@ -218,6 +263,8 @@ class IncidentTracker:
             extent.count = extent.ips.total
         if self.clock is not None:
             incident.touched = self.clock()
+        if not self.progress:
+            return None
         level = rule.level(extent)
         if level == incident.level:
             return None
@@ -228,6 +275,7 @@ class IncidentTracker:
     def _close(self, incident: Incident) -> Alert:
         del self.tables[incident.opening.rule][incident.opening.subject]
         self.count -= 1
+        incident.is_open = False
         return self._record(incident, CLOSED)
 
     def close_idle(self, now: float, wall: float | None = None) -> list[Alert]:
@@ -235,14 +283,26 @@ class IncidentTracker:
         (live) by the wall clock `wall` since an event last added to them."""
         if not self.count:
             return []
+        records = self._close_due(self._due, now, lambda i: i.extent.last + i.window)
+        if wall is not None:
+            records += self._close_due(
+                self._wall_due, wall, lambda i: (i.touched or 0.0) + i.window + CLOSE_SLACK
+            )
+        return records
+
+    def _close_due(
+        self, due: Due, now: float, deadline_of: Callable[[Incident], float]
+    ) -> list[Alert]:
         records = []
-        for table in self.tables.values():
-            for incident in list(table.values()):
-                quiet = now - incident.extent.last > incident.window
-                if not quiet and wall is not None and incident.touched is not None:
-                    quiet = wall - incident.touched > incident.window + CLOSE_SLACK
-                if quiet:
-                    records.append(self._close(incident))
+        while due and due[0][0] < now:
+            _, _, incident = heapq.heappop(due)
+            if not incident.is_open:
+                continue
+            deadline = deadline_of(incident)
+            if deadline < now:
+                records.append(self._close(incident))
+            else:  # it grew since: back in the heap at its new deadline
+                heapq.heappush(due, (deadline, next(self._ties), incident))
         return records
 
     def finish(self, now: float) -> list[Alert]:
@@ -256,8 +316,11 @@ class IncidentTracker:
             for incident in table.values()
         ]
         for table in self.tables.values():
+            for incident in table.values():
+                incident.is_open = False
             table.clear()
         self.count = 0
+        self._due, self._wall_due = [], []
         return records + sorted(going_on, key=lambda record: record.first_seen)
 
     def _record(self, incident: Incident, status: str, change: str | None = None) -> Alert:
@@ -353,10 +416,8 @@ class IncidentTracker:
             extent.files = dict.fromkeys(str(path) for path in kept_files)
             incident = Incident(rule, opening, extent, touched)
             incident.level = (int(item["level"][0]), int(item["level"][1]))
-            table = self.tables[rule.name]
-            if opening.subject not in table:
-                self.count += 1
-            table[opening.subject] = incident
+            if opening.subject not in self.tables[rule.name]:
+                self._track(incident)
 
 
 def listing(values: Sequence[str], total: int, limit: int = 3) -> str:

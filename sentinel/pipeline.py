@@ -142,10 +142,12 @@ class Pipeline:
         *,
         pair_sources: bool | None = None,
         clock: Callable[[], float] | None = None,
+        progress: bool = True,
     ) -> None:
+        """`progress` false: only each incident's last record (replay without --updates)."""
         self.config = config
         self.rules: list[Rule] = list(build_log_rules(config) if rules is None else rules)
-        self.incidents = IncidentTracker(self.rules, clock=clock)
+        self.incidents = IncidentTracker(self.rules, clock=clock, progress=progress)
         self._closed: list[Alert] = []  # closed by an expiry, out with the next records
         self.by_kind: dict[Kind, list[Feed]] = {
             kind: [rule.feed for rule in self.rules if kind in rule.kinds] for kind in Kind
@@ -272,7 +274,7 @@ class Pipeline:
         if self._closed:
             records = [*self._take_closed(), *records]
         if alerts:
-            self.count_alerts(records)
+            self.count_alerts(alerts)  # the incidents the rules opened
         return records
 
     def _take_closed(self) -> list[Alert]:

@@ -158,9 +158,9 @@ def main(args: argparse.Namespace) -> int:
     except UsageError as error:
         print(f"sentinel: error: {error}", file=sys.stderr)
         return 2
-    pipeline = Pipeline(config)
-    output = AlertOutput(sys.stdout, args.json)
     every = bool(getattr(args, "updates", False))
+    pipeline = Pipeline(config, progress=every)
+    output = AlertOutput(sys.stdout, args.json)
     replay(pipeline, inputs, output.write if every else _finals(output.write))
     output.write(pipeline.finish())
     sys.stdout.flush()
