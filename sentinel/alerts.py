@@ -38,9 +38,19 @@ def fingerprint(server: str, rule: str, subject: str) -> str:
     return digest[:20]
 
 
+OPEN, UPDATE, CLOSED = "open", "update", "closed"
+STATUSES = (OPEN, UPDATE, CLOSED)  # an incident's records, in the order of its life
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One incident. Free-text fields are neutralised when the alert is made."""
+    """One record of an incident. Free-text fields are neutralised when the alert is made.
+
+    `status` says where the incident stands (open, update, closed); `count`, `nbytes`,
+    `ips`, `users`, `files` cover it so far, with their exact totals beside the capped
+    lists. `subject` is what the rule keyed the incident by (the fingerprint's input):
+    the incident tracker's handle, never written out.
+    """
 
     rule: str
     severity: Severity
@@ -57,11 +67,19 @@ class Alert:
     count: int | None = None
     nbytes: int | None = None
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    status: str = OPEN
+    ips_total: int | None = None
+    users: tuple[str, ...] | None = None
+    users_total: int | None = None
+    files: tuple[str, ...] | None = None
+    files_total: int | None = None
+    subject: str = field(default="", hash=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         record: dict[str, Any] = {
             "rule": self.rule,
             "severity": self.severity.label,
+            "status": self.status,
             "server": self.server,
         }
         if self.source is not None:
@@ -72,6 +90,12 @@ class Alert:
             record["ip"] = self.ip
         if self.ips is not None:
             record["ips"] = list(self.ips)
+            if self.ips_total is not None:
+                record["ips_total"] = self.ips_total
+        if self.users is not None:
+            record["users"] = list(self.users)
+            if self.users_total is not None:
+                record["users_total"] = self.users_total
         if self.path is not None:
             record["path"] = self.path
         first_seen = record["first_seen"] = self.first_seen.isoformat()
@@ -82,6 +106,9 @@ class Alert:
             record["count"] = self.count
         if self.nbytes is not None:
             record["bytes"] = self.nbytes
+        if self.files is not None:
+            record["files"] = list(self.files)
+            record["files_total"] = self.files_total
         record["summary"] = self.summary
         record["fingerprint"] = self.fingerprint
         record["details"] = self.details
@@ -112,28 +139,32 @@ def make_alert(
     count: int | None = None,
     nbytes: int | None = None,
     details: dict[str, Any] | None = None,
+    files: tuple[str, ...] | None = None,
 ) -> Alert:
     """Build an alert, neutralising every attacker-controlled string on the way in."""
     return Alert(
         rule=rule,
         severity=severity,
-        summary=_neutral(summary, 400),
+        summary=safe_text(summary, 400),
         fingerprint=fingerprint(server, rule, subject),
         first_seen=first_seen,
         last_seen=last_seen,
-        server=_neutral(server, MAX_FIELD),
+        server=safe_text(server, MAX_FIELD),
         source=source,
-        user=_neutral(user, MAX_FIELD) if user is not None else None,
+        user=safe_text(user, MAX_FIELD) if user is not None else None,
         ip=ip,
         ips=ips,
-        path=_neutral(path, 400) if path is not None else None,
+        path=safe_text(path, 400) if path is not None else None,
         count=count,
         nbytes=nbytes,
         details=details or {},
+        files=tuple(safe_text(f, 400) for f in files) if files is not None else None,
+        files_total=len(files) if files is not None else None,
+        subject=subject,
     )
 
 
-def _neutral(text: str, limit: int) -> str:
+def safe_text(text: str, limit: int) -> str:
     """`neutral(text, limit)`, without its regular expression for short printable ASCII."""
     if len(text) <= limit and text.isascii() and text.isprintable():
         return text  # nothing to escape nor to cut

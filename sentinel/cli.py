@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(replay)
     replay.add_argument("--format", choices=FORMATS, default="auto")
     replay.add_argument("--json", action="store_true", help="one JSON alert per line")
+    replay.add_argument(
+        "--updates",
+        action="store_true",
+        help="every record the daemon would have made (open, update, closed), not only the last",
+    )
     replay.add_argument("files", nargs="+", metavar="FILE", help="log files, plain or .gz")
 
     scan = commands.add_parser("scan", help="one-shot audit of the exchange directories")
@@ -70,10 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     test_alert = commands.add_parser("test-alert", help="send a test notification everywhere")
     _config_option(test_alert)
 
-    alerts = commands.add_parser("alerts", help="list alerts recorded in the state store")
+    alerts = commands.add_parser("alerts", help="list the incidents recorded in the state store")
     _config_option(alerts)
     alerts.add_argument("--since", metavar="DURATION", default=None, help="e.g. 1h, 7d")
     alerts.add_argument("--json", action="store_true", help="one JSON alert per line")
+    alerts.add_argument(
+        "--records",
+        action="store_true",
+        help="every record (open, update, closed), not only each incident's latest",
+    )
     return parser
 
 

@@ -71,6 +71,7 @@ class Daemon:
         try:
             while not self.stopping.is_set():
                 more = runtime.sources.drain(runtime.commit)
+                runtime.close_idle()
                 runtime.collect_findings()
                 if self.reload_requested.is_set():
                     self.reload_requested.clear()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sentinel.alerts import Alert
+from sentinel.alerts import OPEN, Alert
 from sentinel.config.model import Config
 from sentinel.events import Direction, Event, Kind
+from sentinel.incidents import IncidentTracker
 from sentinel.parsers.context import ParseContext, Parser
 from sentinel.rules.base import KeyTable, Rule
 from sentinel.rules.registry import build_log_rules
@@ -135,10 +136,12 @@ class CrossSourceDedup:
 
 
 class Pipeline:
-    """Events in, alerts out, counters on the side.
+    """Events in, incident records out, counters on the side.
 
     `process_line` is the hot path: parse, count, join, dedup, dispatch by kind to the
-    rules that want it. Rule windows expire on event time, never the wall clock.
+    rules that want it, then to the incident tracker when a rule fired or an incident is
+    open. Rule windows expire on event time; the wall clock (`clock`, the daemon's) only
+    closes incidents of a log that went quiet (`close_idle`).
     """
 
     def __init__(
@@ -147,9 +150,14 @@ class Pipeline:
         rules: Sequence[Rule] | None = None,
         *,
         pair_sources: bool | None = None,
+        clock: Callable[[], float] | None = None,
+        progress: bool = True,
     ) -> None:
+        """`progress` false: only each incident's last record (replay without --updates)."""
         self.config = config
         self.rules: list[Rule] = list(build_log_rules(config) if rules is None else rules)
+        self.incidents = IncidentTracker(self.rules, clock=clock, progress=progress)
+        self._closed: list[Alert] = []  # closed by an expiry, out with the next records
         self.by_kind: dict[Kind, list[Feed]] = {
             kind: [rule.feed for rule in self.rules if kind in rule.kinds] for kind in Kind
         }
@@ -271,11 +279,20 @@ class Pipeline:
             self.expire(t)
         feeds = self.by_kind[kind]
         if not feeds:
-            return ()
+            return self._take_closed() if self._closed else ()
         alerts = feeds[0](event, t) if len(feeds) == 1 else self._feed_all(feeds, event, t)
+        if not alerts and not self.incidents.count:
+            return self._take_closed() if self._closed else ()
+        records = self.incidents.observe(event, t, alerts)
+        if self._closed:
+            records = [*self._take_closed(), *records]
         if alerts:
-            self.count_alerts(alerts)
-        return alerts
+            self.count_alerts(alerts)  # the incidents the rules opened
+        return records
+
+    def _take_closed(self) -> list[Alert]:
+        closed, self._closed = self._closed, []
+        return closed
 
     @staticmethod
     def _feed_all(feeds: list[Feed], event: Event, t: float) -> Sequence[Alert]:
@@ -287,9 +304,11 @@ class Pipeline:
         return alerts
 
     def count_alerts(self, alerts: Sequence[Alert]) -> None:
-        """sentinel_alerts_total, for the rules' alerts and for those found elsewhere."""
+        """sentinel_alerts_total: the incidents opened, by the rules and elsewhere."""
         counts = self.alert_counts
         for alert in alerts:
+            if alert.status != OPEN:
+                continue
             key = (alert.rule, alert.severity.label)
             counts[key] = counts.get(key, 0) + 1
 
@@ -311,7 +330,21 @@ class Pipeline:
     def expire(self, now: float) -> None:
         for rule in self.rules:
             rule.expire(now)
+        self._closed.extend(self.incidents.close_idle(now))
         self._next_expiry = now + EXPIRE_EVERY
+
+    def close_idle(self, wall: float) -> list[Alert]:
+        """Incidents closed since the last records: by event time, or because no event
+        added to them for their window by the wall clock `wall` (a live log gone quiet)."""
+        return [*self._take_closed(), *self.incidents.close_idle(self._latest(), wall)]
+
+    def finish(self) -> list[Alert]:
+        """The end of a replay: every incident's last record (closed, or open if it went
+        on when the log ended)."""
+        return [*self._take_closed(), *self.incidents.finish(self._latest())]
+
+    def _latest(self) -> float:
+        return max((stats.last_event for stats in self.stats.values()), default=0.0)
 
     def dump_state(self) -> dict[str, Any]:
         return {rule.name: rule.dump() for rule in self.rules}

@@ -7,7 +7,7 @@ from typing import Any, TextIO
 
 from sentinel.textsafe import neutral
 
-HEADER = f"{'LAST SEEN':<25}  {'SEVERITY':<8}  {'RULE':<25}  SUMMARY"
+HEADER = f"{'LAST SEEN':<25}  {'SEVERITY':<8}  {'STATUS':<6}  {'RULE':<25}  SUMMARY"
 
 
 def _seconds(stamp: str) -> str:
@@ -20,10 +20,11 @@ def _seconds(stamp: str) -> str:
 
 
 def alert_line(record: Mapping[str, Any]) -> str:
-    """`last_seen  SEVERITY  rule  summary`, every field neutralised for a terminal."""
+    """`last_seen  SEVERITY  status  rule  summary`, every field neutralised for a terminal."""
     return (
         f"{neutral(_seconds(str(record.get('last_seen', ''))), 25):<25}  "
         f"{neutral(str(record.get('severity', '')).upper(), 8):<8}  "
+        f"{neutral(str(record.get('status', 'open')), 6):<6}  "
         f"{neutral(str(record.get('rule', '')), 25):<25}  "
         f"{neutral(str(record.get('summary', '')), 400)}"
     )

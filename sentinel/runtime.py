@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sentinel.alerts import Alert
+from sentinel.alerts import OPEN, Alert
 from sentinel.config.model import Config
 from sentinel.pipeline import Pipeline
 from sentinel.rules.silence import SilenceRule
@@ -36,6 +36,7 @@ SNAPSHOT_MAX = 120.0  # ... but never more than this
 PREPARE_TIMEOUT = 5.0  # seconds start() waits for the notification targets to be ready
 STORE_ERROR_LOG_EVERY = 60.0  # seconds between two log lines about a failing store
 UNSTORED_MAX = 10_000  # alerts kept in memory for the history while the store fails
+CLOSE_EVERY = 0.5  # seconds between two looks for incidents gone quiet (wall clock)
 
 
 def _compact(value: Any) -> str:
@@ -44,15 +45,26 @@ def _compact(value: Any) -> str:
 
 @dataclass
 class Replayed:
-    """Alerts already recorded before a restart: re-reading since the snapshot must not
-    raise them again. Keyed by (fingerprint, first_seen)."""
+    """Records already made before a restart: re-reading since the snapshot must not make
+    them again. Keyed by (fingerprint, first_seen, status, last_seen): an incident's
+    records share the first two, and re-reading the same lines gives the same last_seen."""
 
-    keys: set[tuple[str, str]] = field(default_factory=set)
+    keys: set[tuple[str, str, str, str]] = field(default_factory=set)
+
+    def add(self, record: dict[str, Any]) -> None:
+        key = (record["fingerprint"], record["first_seen"])
+        self.keys.add((*key, record.get("status", OPEN), record["last_seen"]))
 
     def fresh(self, alerts: list[Alert]) -> list[Alert]:
         if not self.keys:
             return alerts
-        return [a for a in alerts if (a.fingerprint, a.first_seen.isoformat()) not in self.keys]
+        keys = self.keys
+        return [
+            a
+            for a in alerts
+            if (a.fingerprint, a.first_seen.isoformat(), a.status, a.last_seen.isoformat())
+            not in keys
+        ]
 
 
 class Runtime:
@@ -70,7 +82,7 @@ class Runtime:
         self._store_errors_logged = (0.0, 0)  # when the last store error was logged, count then
         # a state store that cannot open (read-only, full) does not stop detection
         self.store = Store(config.state_dir, config.notify, clock=clock, required=False)
-        self.pipeline = Pipeline(config)
+        self.pipeline = Pipeline(config, clock=clock)
         self.stats = DaemonStats()
         if previous is not None:  # a reload: counters go on, as Prometheus expects
             self.pipeline.stats = previous.pipeline.stats
@@ -95,6 +107,7 @@ class Runtime:
         self.stats.queue = lambda: self.deliverer.queue_size
         self.stats.worker_store_errors = lambda: self.deliverer.store_errors
         self.stats.rule_evictions = lambda: {r.name: r.evictions for r in self.pipeline.rules}
+        self.stats.incidents_open = self.pipeline.incidents.open_counts
         collector = SentinelCollector(
             lambda: self.pipeline.stats, lambda: self.pipeline.alert_counts, self.stats
         )
@@ -107,6 +120,7 @@ class Runtime:
             self.metrics = MetricsServer(config.metrics, build_registry(collector))
         self._last_snapshot = 0.0
         self._snapshot_every = SNAPSHOT_EVERY
+        self._next_close = 0.0
 
     def _restore(self) -> dict[str, Any]:
         """Rule windows and the positions they were saved with; None entries start fresh."""
@@ -119,6 +133,7 @@ class Runtime:
         try:
             snapshot = json.loads(blob)
             self.pipeline.load_state(snapshot["rules"])
+            self.pipeline.incidents.load(snapshot.get("incidents", []))
         except (ValueError, KeyError, TypeError) as error:
             log.warning("rule state unreadable, starting with empty windows: %s", error)
             return positions
@@ -127,9 +142,11 @@ class Runtime:
         saved_at = float(snapshot.get("saved_at", 0.0))
         horizon = datetime.fromtimestamp(saved_at) - timedelta(hours=1)
         for record in self.store.list_alerts(since=horizon.astimezone()):
-            self.replayed.keys.add((record["fingerprint"], record["first_seen"]))
+            self.replayed.add(record)
+        # A source the snapshot had not read yet (None) starts over as it did then: its
+        # committed position is ahead of windows that hold nothing of it.
         for name, position in snapshot.get("positions", {}).items():
-            if name in positions and position is not None:
+            if name in positions:
                 positions[name] = position
         return positions
 
@@ -243,13 +260,28 @@ class Runtime:
                 f"{_compact(rule.name)}:{_compact(rule.dump())}" for rule in self.pipeline.rules
             )
             positions = _compact(self.sources.positions())
-            blob = f'{{"saved_at":{_compact(now)},"rules":{{{rules}}},"positions":{positions}}}'
+            incidents = _compact(self.pipeline.incidents.dump())
+            blob = (
+                f'{{"saved_at":{_compact(now)},"rules":{{{rules}}},'
+                f'"incidents":{incidents},"positions":{positions}}}'
+            )
         finally:
             gc.enable()
         try:
             self.store.save_rule_state(blob.encode())
         except StoreError as error:
             self.store_failed(str(error))
+
+    def close_idle(self) -> None:
+        """Commits the closing records of incidents without an event for their window (by
+        event time, or by the wall clock when their log went quiet)."""
+        now = time.monotonic()
+        if now < self._next_close:
+            return
+        self._next_close = now + CLOSE_EVERY
+        closed = self.pipeline.close_idle(self.clock())
+        if closed:
+            self.commit({}, closed)
 
     def check_silence(self) -> None:
         now = self.clock()

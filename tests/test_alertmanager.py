@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,6 +48,33 @@ def test_postable_alert_shape() -> None:
     assert json.loads(posted["annotations"]["description"]) == record
     assert posted["startsAt"] == "2026-11-22T10:03:46Z"
     assert posted["endsAt"] == "2026-11-22T13:00:00Z"
+    closed = dict(record, status="closed")
+    assert to_postable(closed, now, timedelta(hours=1))["endsAt"] == "2026-11-22T12:00:00Z"
+
+
+def test_an_incident_fires_grows_and_resolves_in_alertmanager(tmp_path: Path) -> None:
+    """Same labels for every record: one alert, whose annotations the update replaces and
+    which the closing record resolves (it leaves the active alerts)."""
+    with Alertmanager(tmp_path) as am:
+        target = NotifyTarget(am.url, kind="alertmanager")
+        sender = AlertmanagerSender()
+        opened = sample_alert(at=datetime.now(UTC) - timedelta(minutes=1))
+        sender.send(target, opened.to_dict())
+        (first,) = am.wait_for(lambda found: len(found) == 1)
+        assert first["annotations"]["status"] == "open"
+        grown = dataclasses.replace(
+            opened, status="update", count=1200, summary="labsync downloaded 1200 files"
+        )
+        sender.send(target, grown.to_dict())
+        (second,) = am.wait_for(
+            lambda found: len(found) == 1 and found[0]["annotations"]["status"] == "update"
+        )
+        assert second["fingerprint"] == first["fingerprint"]  # Alertmanager's own: one alert
+        assert second["annotations"]["summary"] == "labsync downloaded 1200 files"
+        assert json.loads(second["annotations"]["description"])["count"] == 1200
+        assert second["status"]["state"] == "active"
+        sender.send(target, dataclasses.replace(grown, status="closed").to_dict())
+        assert am.wait_for(lambda found: found == []) == []
 
 
 def test_alert_reaches_alertmanager_through_the_outbox(tmp_path: Path) -> None:

@@ -228,6 +228,9 @@ notify:
     - url: alertmanagers://am.example.org:443/prefix
       min_severity: critical
     - url: tgram://123456789:ABCdefGHI/42
+    - url: mailtos://ops:pw@mail.example.org
+    - url: json://hooks.example.org/pager
+      statuses: [open, closed]
 metrics:
   listen: "[::1]:9817"
   tls_cert: /etc/sentinel/tls.crt
@@ -238,7 +241,20 @@ backfill: 0s
     config = parse_config(text, FILE)
     assert config.notify.cooldown == timedelta(0)
     assert config.notify.give_up_after == timedelta(days=7)
-    assert [t.kind for t in config.notify.targets] == ["alertmanager", "alertmanager", "apprise"]
+    kinds = ["alertmanager", "alertmanager", "apprise", "apprise", "apprise"]
+    assert [t.kind for t in config.notify.targets] == kinds
+    # every record to Alertmanager and mail; a pager hears the opening and the escalations
+    wanted = [
+        [status for status in ("open", "update", "closed") if t.wants(status)]
+        for t in config.notify.targets
+    ]
+    assert wanted == [
+        ["open", "update", "closed"],
+        ["open", "update", "closed"],
+        ["open", "update"],
+        ["open", "update", "closed"],
+        ["open", "closed"],
+    ]
     assert config.metrics.listen == "[::1]:9817"
     assert config.metrics.basic_auth == (("prometheus", "sha256:" + digest.lower()),)
     assert config.backfill == timedelta(0)
@@ -473,6 +489,18 @@ ERRORS = [
         "notify.targets[0].min_severity",
         "unknown severity",
     ),
+    (
+        "notify:\n  targets:\n    - {url: 'json://x', statuses: [open, resolved]}\n",
+        3,
+        "notify.targets[0].statuses[1]",
+        "unknown status 'resolved'",
+    ),
+    (
+        "notify:\n  targets:\n    - {url: 'json://x', statuses: []}\n",
+        3,
+        "notify.targets[0].statuses",
+        "non-empty list",
+    ),
     ("notify:\n  cooldown: 15\n", 2, "notify.cooldown", "expected a duration"),
     ("notify:\n  retries: 3\n", 2, "notify", "unknown key 'retries'"),
     ("metrics:\n  listen: 9817\n", 2, "metrics.listen", "expected host:port"),
@@ -675,6 +703,7 @@ KEYS = sorted(
     | set(RULE_SETTINGS)
     | {f.name for cls in RULE_SETTINGS.values() for f in dataclasses.fields(cls)}
     | {"path", "journal", "format", "name", "trusted", "targets", "url", "min_severity", "listen"}
+    | {"statuses", "open", "update", "closed"}
     | {"kind", "action", "max_age", "include", "inspect", "cooldown", "basic_auth", "tls_cert"}
 )
 SCALARS = st.one_of(

@@ -66,37 +66,128 @@ def append(log: Path, lines: list[str]) -> None:
         out.writelines(line + "\n" for line in lines)
 
 
-def test_anonymous_download_on_live_vsftpd_is_notified_within_2s(
+def fields(posted: Any) -> dict[str, Any]:
+    """The alert record an Apprise JSON notification carries, from its `key: value` body."""
+    record: dict[str, Any] = {}
+    for line in posted.json()["message"].splitlines()[2:]:
+        key, _, value = line.partition(": ")
+        try:
+            record[key] = json.loads(value)
+        except ValueError:
+            record[key] = value
+    return record
+
+
+def test_anonymous_session_on_live_vsftpd_opens_grows_and_closes(
+    tmp_path: Path, vsftpd_server: RunningServer, sentinel: Factory, receiver: HttpReceiver
+) -> None:
+    """The login is notified within 2 s, the first download within 2 s as an update naming
+    the file, the end after the window with the final figures; Alertmanager resolves it."""
+    with Alertmanager(tmp_path) as manager:
+        daemon = sentinel(
+            {
+                "sources": [{"path": str(vsftpd_server.main_log_path), "format": "vsftpd"}],
+                "rules": {"anonymous_access": {"window": "3s"}},
+                "notify": {
+                    "targets": [
+                        {"url": receiver.apprise_url(), "statuses": ["open", "update", "closed"]},
+                        {"url": manager.url},
+                    ]
+                },
+            }
+        )
+        daemon.start()
+        with vsftpd_server.ftp(scenario.ANON, "anonymous") as anon:
+            logged_in = time.monotonic()
+            receiver.wait_for(1, timeout=2.0)
+            login_latency = time.monotonic() - logged_in
+            began = time.monotonic()
+            anon.download(accounts.ANON_FILE)
+            receiver.wait_for(2, timeout=2.0)
+            download_latency = time.monotonic() - began
+            path = "/" + accounts.ANON_FILE
+            manager.wait_for(
+                lambda found: any(path in a["annotations"]["summary"] for a in found), timeout=5
+            )
+        assert login_latency < 2.0
+        assert download_latency < 2.0
+        opened, grown = (fields(posted) for posted in receiver.received()[:2])
+        assert (opened["status"], opened["rule"], opened["ip"]) == (
+            "open",
+            "anonymous_access",
+            scenario.ANON,
+        )
+        assert "files" not in opened
+        assert (grown["status"], grown["files"], grown["files_total"]) == ("update", [path], 1)
+        assert grown["details"]["change"] == "kind"
+        assert path in grown["summary"]
+        vsftpd_server.wait_idle()
+        receiver.wait_for(3, timeout=15)
+        closed = fields(receiver.received()[2])
+        size = (accounts.ANON_ROOT / accounts.ANON_FILE).stat().st_size
+        assert closed["status"] == "closed"
+        assert (closed["count"], closed["bytes"], closed["files"]) == (2, size, [path])
+        assert closed["fingerprint"] == opened["fingerprint"]
+        assert closed["first_seen"] == opened["first_seen"]
+        # resolved: endsAt passed, Alertmanager no longer lists it among the active alerts
+        manager.wait_for(
+            lambda found: not any(a["labels"]["rule"] == "anonymous_access" for a in found),
+            timeout=10,
+        )
+        for posted in receiver.received():
+            assert accounts.ANON_PASSWORD not in posted.body.decode()
+        labels = {"source": "vsftpd", "result": "success", "anonymous": "true"}
+        assert daemon.metric("sentinel_logins_total", **labels) == 1
+        labels = {"rule": "anonymous_access", "severity": "critical"}
+        assert daemon.metric("sentinel_alerts_total", **labels) == 1
+        assert daemon.metric("sentinel_incidents_open", rule="anonymous_access") == 0
+        assert daemon.metric(
+            "sentinel_transfer_bytes_total", source="vsftpd", direction="download"
+        ) == (size)
+        assert daemon.stop() == 0
+        assert len(receiver.received()) == 3
+        [incident] = [r for r in history(daemon) if r["rule"] == "anonymous_access"]
+        assert (incident["status"], incident["files_total"]) == ("closed", 1)
+
+
+def test_sigkill_in_the_middle_of_a_bulk_download_leaves_one_incident(
     vsftpd_server: RunningServer, sentinel: Factory, receiver: HttpReceiver
 ) -> None:
+    """labsync downloads 105 files; sentinel is killed after the incident opened and
+    restarted while the download goes on: one incident, whose final record counts all."""
+    user, source = scenario.BULK
     daemon = sentinel(
         {
             "sources": [{"path": str(vsftpd_server.main_log_path), "format": "vsftpd"}],
-            "notify": {"targets": [{"url": receiver.apprise_url(), "min_severity": "warning"}]},
+            "rules": {"bulk_download": {"window": "4s", "max_files": 20}},
+            "notify": {
+                "targets": [{"url": receiver.apprise_url(), "statuses": ["open", "closed"]}]
+            },
         }
     )
     daemon.start()
-    with vsftpd_server.ftp(scenario.ANON, "anonymous") as anon:
-        began = time.monotonic()
-        anon.download(accounts.ANON_FILE)
-    receiver.wait_for(1, timeout=2.0)
-    latency = time.monotonic() - began
+    names = [f"export/rec{i:03d}.csv" for i in range(accounts.BULK_FILES)]
+    with vsftpd_server.ftp(source, user) as client:
+        for name in names[:40]:
+            client.download(name)
+        receiver.wait_for(1, timeout=5)
+        daemon.kill()
+        for name in names[40:]:
+            client.download(name)
+        daemon.start()
     vsftpd_server.wait_idle()
-    daemon.wait_metric("sentinel_transfers_total", 1, source="vsftpd", direction="download")
-    assert latency < 2.0
-    [posted] = receiver.received()
-    assert "anonymous_access" in posted.json()["title"]
-    assert accounts.ANON_PASSWORD not in posted.body.decode()
-    labels = {"source": "vsftpd", "result": "success", "anonymous": "true"}
-    assert daemon.metric("sentinel_logins_total", **labels) == 1
-    assert daemon.metric("sentinel_alerts_total", rule="anonymous_access", severity="critical") == 1
-    size = (accounts.ANON_ROOT / accounts.ANON_FILE).stat().st_size
-    assert daemon.metric(
-        "sentinel_transfer_bytes_total", source="vsftpd", direction="download"
-    ) == (size)
-    assert daemon.metric("sentinel_notifications_total", result="sent") == 1
+    receiver.wait_for(2, timeout=20)
+    records = [fields(posted) for posted in receiver.received()]
+    assert [r["status"] for r in records] == ["open", "closed"]
+    final = records[1]
+    size = sum((accounts.home(user) / name).stat().st_size for name in names)
+    assert (final["count"], final["files_total"], final["bytes"]) == (len(names), len(names), size)
+    assert final["fingerprint"] == records[0]["fingerprint"]
     assert daemon.stop() == 0
-    assert len(receiver.received()) == 1
+    [incident] = [r for r in history(daemon) if r["rule"] == "bulk_download"]
+    assert (incident["status"], incident["count"], incident["bytes"]) == ("closed", 105, size)
+    assert len(incident["files"]) == 100  # the cap; files_total counts them all
+    assert incident["files"][0].endswith("export/rec000.csv")
 
 
 def history(daemon: Sentinel) -> list[dict[str, Any]]:

@@ -231,7 +231,7 @@ def test_hostile_names_are_neutral_in_replay_output(tmp_path: Path) -> None:
     text = human.stdout.decode()
     assert_neutral(text, "replay output")
     rows = text.split("\n")[1:-1]  # header, then one line per alert
-    assert [row.split()[2] for row in rows] == ["shared_account", "anonymous_access"]
+    assert [row.split()[3] for row in rows] == ["shared_account", "anonymous_access"]
     assert "\\x1b" in text and "\\u2028" in text and "\\r" not in text.replace("\\x0d", "")
     assert all("\n" not in row and "INJECTED" in rows[1] for row in rows)
 

@@ -168,9 +168,13 @@ def test_human_output_is_a_table(tmp_path: Path) -> None:
         check=True,
     )
     rows = done.stdout.splitlines()
-    assert rows[0].split() == ["LAST", "SEEN", "SEVERITY", "RULE", "SUMMARY"]
+    assert rows[0].split() == ["LAST", "SEEN", "SEVERITY", "STATUS", "RULE", "SUMMARY"]
     assert len(rows) == 1 + len(expected("vsftpd"))
-    assert any("CRITICAL  bulk_download" in row and "labsync" in row for row in rows)
+    # the final figures: the whole download, not the 101 files that crossed the threshold
+    assert any(
+        "CRITICAL  open    bulk_download" in row and "labsync downloaded 105 files" in row
+        for row in rows
+    )
     assert "165 lines" in done.stderr
 
 

@@ -35,7 +35,7 @@ def test_the_snapshot_carries_an_incident_across_a_restart(tmp_path: Path) -> No
     first.store.close()
     assert blob is not None
     document = json.loads(blob)  # one JSON document, assembled rule by rule
-    assert set(document) == {"saved_at", "rules", "positions"}
+    assert set(document) == {"saved_at", "rules", "incidents", "positions"}
     assert {"brute_force", "password_spray", "shared_account"} <= set(document["rules"])
     assert document["positions"]["vsftpd"]["offset"] == log.stat().st_size
     # the 10th failure after the restart completes the incident begun before it
@@ -77,3 +77,32 @@ def test_guesses_before_a_restart_and_the_success_after_raise_brute_force_succes
     second.sources.stop()
     second.store.close()
     assert [(a.rule, a.ip, a.count) for a in found] == [("brute_force_success", "198.51.100.9", 6)]
+
+
+def test_an_incident_open_at_a_restart_goes_on_after_it_as_one(tmp_path: Path) -> None:
+    """12 failures open it; 3 more after a restart grow it; its one row ends with 15."""
+    log = tmp_path / "vsftpd.log"
+    now = datetime.now().astimezone()
+    log.write_text("".join(failed_login("198.51.100.9", now) + "\n" for _ in range(12)))
+    first = runtime(tmp_path, log)
+    first.sources.start()
+    first.sources.drain(first.commit)
+    first.snapshot(force=True)
+    first.sources.stop()
+    first.store.close()
+    with log.open("a") as out:
+        out.writelines(failed_login("198.51.100.9", now) + "\n" for _ in range(3))
+    second = runtime(tmp_path, log)
+    assert second.pipeline.incidents.open_counts()["brute_force"] == 1
+    second.sources.start()
+    second.sources.drain(second.commit)
+    second.sources.stop()
+    second.commit({}, second.pipeline.incidents.close_idle(now.timestamp() + 3600))
+    [incident] = second.store.list_incidents()
+    records = second.store.list_alerts()
+    second.store.close()
+    assert (incident["status"], incident["count"]) == ("closed", 15)
+    assert [r["status"] for r in records] == ["open", "closed"]
+    assert {(r["fingerprint"], r["first_seen"]) for r in records} == {
+        (incident["fingerprint"], incident["first_seen"])
+    }

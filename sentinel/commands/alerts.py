@@ -1,4 +1,5 @@
-"""`sentinel alerts`: the alerts recorded in the state store, as a table or JSON lines."""
+"""`sentinel alerts`: the incidents recorded in the state store, each with its latest
+status and extent (final once closed), as a table or JSON lines; `--records`: every record."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         store = Store(config.state_dir)
         try:
-            records = store.list_alerts(since)
+            every = bool(getattr(args, "records", False))
+            records = store.list_alerts(since) if every else store.list_incidents(since)
         finally:
             store.close()
     except StoreError as error:

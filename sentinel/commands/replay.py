@@ -1,4 +1,9 @@
-"""`sentinel replay`: existing logs through the daemon's pipeline, alerts on stdout."""
+"""`sentinel replay`: existing logs through the daemon's pipeline, incidents on stdout.
+
+One record per incident, its last: `closed` with the final extent, or `open` when the log
+ended while it went on. `--updates` prints every record as the daemon would have made it
+(open, update, closed), before any cooldown or target selection.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from sentinel.alerts import Alert
+from sentinel.alerts import CLOSED, Alert
 from sentinel.commands.output import AlertOutput
 from sentinel.config import Config, load_or_exit
 from sentinel.events import Event
@@ -84,6 +89,17 @@ def replay(pipeline: Pipeline, inputs: list[ReplayInput], emit: Emit) -> None:
             emit(found)
 
 
+def _finals(emit: Emit) -> Emit:
+    """Only the records that end an incident; the rest wait for `Pipeline.finish`."""
+
+    def closed_only(records: Sequence[Alert]) -> None:
+        final = [record for record in records if record.status == CLOSED]
+        if final:
+            emit(final)
+
+    return closed_only
+
+
 def _replay_file(pipeline: Pipeline, item: ReplayInput, emit: Emit) -> None:
     parse = PARSERS[item.format]
     stats = pipeline.stats_for(item.context.source)
@@ -130,7 +146,9 @@ def _report(pipeline: Pipeline, alerts: int, stream: TextIO) -> None:
     unparsed = sum(s.unparsed for s in pipeline.stats.values())
     invalid = sum(s.invalid_utf8 for s in pipeline.stats.values())
     extra = f", {invalid} with invalid UTF-8" if invalid else ""
-    stream.write(f"sentinel: {lines} lines, {unparsed} without an event{extra}; {alerts} alerts\n")
+    stream.write(
+        f"sentinel: {lines} lines, {unparsed} without an event{extra}; {alerts} incident records\n"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -140,9 +158,11 @@ def main(args: argparse.Namespace) -> int:
     except UsageError as error:
         print(f"sentinel: error: {error}", file=sys.stderr)
         return 2
-    pipeline = Pipeline(config)
+    every = bool(getattr(args, "updates", False))
+    pipeline = Pipeline(config, progress=every)
     output = AlertOutput(sys.stdout, args.json)
-    replay(pipeline, inputs, output.write)
+    replay(pipeline, inputs, output.write if every else _finals(output.write))
+    output.write(pipeline.finish())
     sys.stdout.flush()
     _report(pipeline, output.count, sys.stderr)
     return 0

@@ -49,11 +49,28 @@ class ServerConfigCheck:
     kind: str  # vsftpd | proftpd | pureftpd | sshd
 
 
+RECORD_STATUSES = ("open", "update", "closed")
+PAGER_STATUSES = frozenset({"open", "update"})  # a pager: the incident and its escalations
+MAIL_SCHEMES = ("mailto:", "mailtos:")
+
+
 @dataclass(frozen=True, slots=True)
 class NotifyTarget:
     url: str
     min_severity: Severity = Severity.WARNING
     kind: str = "apprise"  # apprise | alertmanager
+    statuses: frozenset[str] | None = None  # the records it gets; None: its kind's default
+
+    def wants(self, status: str) -> bool:
+        """Whether records of this status go to the target: by default every one to mail
+        and Alertmanager (which resolves the alert with the closing one), the opening and
+        the updates to any other (a pager, a chat)."""
+        return status in (self.statuses if self.statuses is not None else self.default_statuses())
+
+    def default_statuses(self) -> frozenset[str]:
+        if self.kind == "alertmanager" or self.url.lower().startswith(MAIL_SCHEMES):
+            return frozenset(RECORD_STATUSES)
+        return PAGER_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

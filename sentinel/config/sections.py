@@ -6,9 +6,11 @@ import ipaddress
 import re
 from pathlib import Path
 
+from sentinel.alerts import Severity
 from sentinel.config import values
 from sentinel.config.model import (
     FORMATS,
+    RECORD_STATUSES,
     DirectoryConfig,
     IPNetwork,
     MetricsConfig,
@@ -183,7 +185,7 @@ def notify(at: At) -> NotifyConfig:
 
 
 def target(at: At) -> NotifyTarget:
-    entries = mapping(at, ("url", "min_severity"))
+    entries = mapping(at, ("url", "min_severity", "statuses"))
     if "url" not in entries:
         raise at.error("missing url")
     url_at = entries["url"]
@@ -192,9 +194,25 @@ def target(at: At) -> NotifyTarget:
         kind = classify(url)
     except ValueError as error:
         raise url_at.error(str(error)) from None
-    if "min_severity" not in entries:
-        return NotifyTarget(url=url, kind=kind)
-    return NotifyTarget(url=url, kind=kind, min_severity=values.severity(entries["min_severity"]))
+    severity = (
+        values.severity(entries["min_severity"]) if "min_severity" in entries else Severity.WARNING
+    )
+    chosen = statuses(entries["statuses"]) if "statuses" in entries else None
+    return NotifyTarget(url=url, kind=kind, min_severity=severity, statuses=chosen)
+
+
+def statuses(at: At) -> frozenset[str]:
+    """Which records of an incident a target gets: a non-empty list of open, update, closed."""
+    items = sequence(at)
+    if not items:
+        raise at.error(f"expected a non-empty list of {', '.join(RECORD_STATUSES)}")
+    chosen = set()
+    for item in items:
+        status = string(item)
+        if status not in RECORD_STATUSES:
+            raise item.error(f"unknown status {status!r} ({', '.join(RECORD_STATUSES)})")
+        chosen.add(status)
+    return frozenset(chosen)
 
 
 def metrics(at: At) -> MetricsConfig:

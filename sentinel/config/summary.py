@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from sentinel.alerts import Severity
-from sentinel.config.model import Config, DirectoryConfig, MetricsConfig, NotifyConfig
+from sentinel.config.model import (
+    RECORD_STATUSES,
+    Config,
+    DirectoryConfig,
+    MetricsConfig,
+    NotifyConfig,
+)
 from sentinel.config.units import format_duration, format_size
 from sentinel.config.urls import mask
 from sentinel.rules.settings import WEEKDAY_NAMES, ByteSize, HoursRange, Weekdays
@@ -110,7 +116,9 @@ def _directory(d: DirectoryConfig, exists: Exists) -> str:
 def _notify(notify: NotifyConfig) -> list[str]:
     head = f"cooldown {show(notify.cooldown)}, give up after {show(notify.give_up_after)}"
     targets = [
-        f"{t.min_severity.label + '+':<10} {t.kind:<12} {mask(t.url)}" for t in notify.targets
+        f"{t.min_severity.label + '+':<10} {t.kind:<12} {mask(t.url)}"
+        f" ({', '.join(s for s in RECORD_STATUSES if t.wants(s))})"
+        for t in notify.targets
     ]
     if not targets:
         return [f"notify: no targets ({head})"]

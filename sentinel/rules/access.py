@@ -6,9 +6,10 @@ import ipaddress
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from sentinel.alerts import Alert
+from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
-from sentinel.rules.base import NO_ALERTS, rule_alert
+from sentinel.incidents import Extent, listing
+from sentinel.rules.base import NO_ALERTS, Counts, rule_alert
 from sentinel.rules.incident import GatedRule, IncidentGate
 from sentinel.rules.settings import (
     AnonymousAccessSettings,
@@ -17,6 +18,13 @@ from sentinel.rules.settings import (
 )
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+_NONE: tuple[str, ...] = ()
+
+
+def _first(members: dict[str, None], default: str = "unknown") -> str:
+    return next(iter(members), default)
 
 
 def _what(event: Event) -> str:
@@ -34,11 +42,34 @@ class AnonymousAccessRule(GatedRule):
 
     name = "anonymous_access"
     kinds = frozenset({Kind.LOGIN_SUCCESS, Kind.TRANSFER})
+    counts: Counts = "events"
 
     def __init__(self, settings: AnonymousAccessSettings, *, server: str) -> None:
         self.settings = settings
         self.server = server
-        self.gate = IncidentGate(settings.window.total_seconds(), settings.max_tracked)
+        self.window = settings.window.total_seconds()
+        self.gate = IncidentGate(self.window, settings.max_tracked)
+
+    def adds(self, event: Event, t: float) -> Sequence[str]:
+        if not event.anonymous or not event.ok:
+            return _NONE
+        return (event.ip or event.session or "unknown",)
+
+    def level(self, extent: Extent) -> tuple[int, int]:
+        """In kind: a session that starts transferring files."""
+        return (1 if extent.files_total else 0, 0)
+
+    def describe(self, subject: str, extent: Extent) -> str:
+        ips = extent.ips.kept
+        where = f" from {_first(ips)}" if ips else ""
+        if not extent.files_total:
+            logins = f" ({extent.count} logins)" if extent.count > 1 else ""
+            return f"anonymous login{where}{logins}"
+        files = listing(tuple(extent.files), extent.files_total)
+        size = human_size(extent.nbytes or 0)
+        return (
+            f"anonymous access{where}: {extent.files_total} file(s) transferred ({size}): {files}"
+        )
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         if not event.anonymous or not event.ok:
@@ -64,7 +95,6 @@ class AnonymousAccessRule(GatedRule):
                 path=event.path if event.kind is Kind.TRANSFER else None,
                 count=1,
                 nbytes=event.nbytes,
-                details={"event": what},
             ),
         )
 
@@ -78,6 +108,7 @@ class UntrustedNetworkRule(GatedRule):
 
     name = "untrusted_network"
     kinds = frozenset({Kind.LOGIN_SUCCESS})
+    counts: Counts = "events"
 
     def __init__(
         self,
@@ -89,8 +120,22 @@ class UntrustedNetworkRule(GatedRule):
         self.settings = settings
         self.server = server
         self.trusted = tuple(trusted)
-        self.gate = IncidentGate(settings.window.total_seconds(), settings.max_tracked)
+        self.window = settings.window.total_seconds()
+        self.gate = IncidentGate(self.window, settings.max_tracked)
         self._verdicts: dict[str, bool] = {}
+
+    def adds(self, event: Event, t: float) -> Sequence[str]:
+        if event.ip is None:
+            return _NONE
+        return (f"{event.user or 'unknown'}\x00{event.ip}",)
+
+    def level(self, extent: Extent) -> tuple[int, int]:
+        return (0, 0)
+
+    def describe(self, subject: str, extent: Extent) -> str:
+        user, _, ip = subject.partition("\x00")
+        logins = f" ({extent.count} logins)" if extent.count > 1 else ""
+        return f"{user} logged in from {ip}, outside the trusted networks{logins}"
 
     def _is_trusted(self, ip: str) -> bool:
         verdict = self._verdicts.get(ip)
@@ -141,12 +186,14 @@ class OffHoursRule(GatedRule):
 
     name = "off_hours"
     kinds = frozenset({Kind.LOGIN_SUCCESS})
+    counts: Counts = "events"
 
     def __init__(self, settings: OffHoursSettings, *, server: str, tz: tzinfo) -> None:
         self.settings = settings
         self.server = server
         self.tz = tz
-        self.gate = IncidentGate(settings.window.total_seconds(), settings.max_tracked)
+        self.window = settings.window.total_seconds()
+        self.gate = IncidentGate(self.window, settings.max_tracked)
         hours = settings.hours
         # hours in whole minutes: one verdict for every second of a minute
         self._minutely = all(h.second == 0 and h.microsecond == 0 for h in (hours.start, hours.end))
@@ -167,6 +214,22 @@ class OffHoursRule(GatedRule):
         if self._minutely and offset is not None and not offset.total_seconds() % 60:
             self._minute, self._inside = minute, inside
         return inside
+
+    def adds(self, event: Event, t: float) -> Sequence[str]:
+        return _NONE if self._working(event, t) else (event.user or "unknown",)
+
+    def level(self, extent: Extent) -> tuple[int, int]:
+        return (0, 0)
+
+    def describe(self, subject: str, extent: Extent) -> str:
+        local = extent.first_ts.astimezone(self.tz)
+        when = f"{_WEEKDAYS[local.weekday()]} {local.hour:02d}:{local.minute:02d}"
+        ips = tuple(extent.ips.kept)
+        where = f" from {listing(ips, extent.ips.total)}" if ips else ""
+        logins = f" ({extent.count} logins)" if extent.count > 1 else ""
+        return (
+            f"{subject} logged in{where} on {when}, outside working hours ({self._allowed}){logins}"
+        )
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         if self._working(event, t):

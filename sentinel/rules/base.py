@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from sentinel.alerts import Alert, make_alert
 from sentinel.events import Event, Kind
+
+if TYPE_CHECKING:
+    from sentinel.incidents import Extent
 
 NO_ALERTS: Sequence[Alert] = ()
 
@@ -16,16 +19,46 @@ def rule_alert(rule: Any, **fields: Any) -> Alert:
     return make_alert(rule=rule.name, severity=rule.settings.severity, server=rule.server, **fields)
 
 
+Counts = Literal["events", "users", "ips"]
+
+
 class Rule(Protocol):
     """A detector fed with events in (roughly) event-time order.
 
     `feed` returns the alerts an event completes; `expire` forgets what fell out of the
     rule's window by `now` (event time); `evictions` counts keys dropped by the cap.
     `dump`/`load` carry the rule's windows across a restart as JSON-able data.
+
+    Incidents (sentinel.incidents.IncidentTracker owns them; a rule never keeps one):
+    - `feed` returns an alert (`rule_alert(self, subject=..., ...)`) when the rule fires:
+      that opens an incident keyed by its `subject`, with the alert's figures (count,
+      bytes, ip/ips, user or details["users"], path or files) as its starting extent.
+      Fire once per incident (an IncidentGate does it); firing again within `window`
+      only adds the event to the open incident.
+    - `adds(event, t)` names the subjects, in order of preference, of this rule's incidents
+      the event would add to (() for an event that adds nothing). It is asked only while
+      the rule has open incidents, for events of its `kinds`; the first open one grows by
+      the event's address, user, transferred file and bytes.
+    - `counts` says what `count` is: "events" (each event adds one), "users" or "ips"
+      (the distinct user names or addresses of the incident).
+    - `level(extent)` is a (kind, size) pair: an `update` record goes out when it
+      changes, in kind (e.g. an anonymous session starts downloading: sent at once) or
+      in size (e.g. 10 times the threshold: at most once per notify.cooldown).
+    - `describe(subject, extent)` is the summary of a record of the incident of
+      `subject` covering `extent`.
+    - `window` (seconds): the incident closes after that long without an event of it.
     """
 
     name: str
     kinds: frozenset[Kind]
+    counts: Counts
+    window: float
+
+    def adds(self, event: Event, t: float) -> Sequence[str]: ...
+
+    def level(self, extent: Extent) -> tuple[int, int]: ...
+
+    def describe(self, subject: str, extent: Extent) -> str: ...
 
     @property
     def evictions(self) -> int: ...

@@ -7,8 +7,9 @@ from typing import Any
 
 from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
-from sentinel.rules.base import NO_ALERTS, KeyTable, rule_alert
-from sentinel.rules.incident import IncidentGate, moment
+from sentinel.incidents import Extent, listing, magnitude
+from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
+from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import BruteForceSuccessSettings
 from sentinel.textsafe import neutral
 
@@ -72,6 +73,7 @@ class BruteForceSuccessRule:
 
     name = "brute_force_success"
     kinds = frozenset({_LOGIN_FAILURE, _LOGIN_SUCCESS})
+    counts: Counts = "events"  # the failed logins: those before the success, and any after
 
     def __init__(self, settings: BruteForceSuccessSettings, *, server: str) -> None:
         self.settings = settings
@@ -95,6 +97,31 @@ class BruteForceSuccessRule:
         alert = self._success(event, t)
         self._forget(event)
         return NO_ALERTS if alert is None else (alert,)
+
+    def adds(self, event: Event, t: float) -> Sequence[str]:
+        """Guessing goes on after the break-in: a failure from its address, or at its account."""
+        if event.kind is not _LOGIN_FAILURE:
+            return ()
+        subjects = [f"ip:{event.ip}"] if event.ip is not None else []
+        if event.user is not None and not event.anonymous:
+            subjects.append(f"user:{event.user}")
+        return subjects
+
+    def level(self, extent: Extent) -> tuple[int, int]:
+        """In size: 10, 100, ... times `max_failures` failed logins."""
+        return (0, magnitude(extent.count / self.limit))
+
+    def describe(self, subject: str, extent: Extent) -> str:
+        variant, _, key = subject.partition(":")
+        span = duration_text(extent.span)
+        if variant == "ip":
+            users = extent.users
+            who = listing(list(users.kept), users.total) or "an unnamed user"
+            after = f"{extent.count} failed logins within {span}"
+            return f"a login from {key} succeeded after {after} ({who})"
+        ips = extent.ips
+        where = listing(list(ips.kept), ips.total)
+        return f"{key} logged in after {extent.count} failed logins within {span} from {where}"
 
     def _failure(self, event: Event, t: float) -> None:
         ip, user = event.ip, event.user

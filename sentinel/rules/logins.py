@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 
 from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
-from sentinel.rules.base import NO_ALERTS, KeyTable, rule_alert
+from sentinel.incidents import Extent, listing, magnitude
+from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import (
     BruteForceSettings,
@@ -17,6 +18,7 @@ from sentinel.rules.settings import (
 )
 
 MAX_NAMES = 8  # user names or addresses kept per key for the alert's details
+_NONE: tuple[str, ...] = ()
 
 
 Recent = tuple[Any, ...]
@@ -106,8 +108,8 @@ class _Failures(NamedTuple):
     users: Names | None
 
 
-def _tried(users: Names | None, user: str) -> Names:
-    """`user` moved last among the names tried; the least recent dropped beyond MAX_NAMES."""
+def _tried(users: Names | None, user: str, cap: int = MAX_NAMES) -> Names:
+    """`user` moved last among the names tried; the least recent dropped beyond `cap`."""
     if users is None or users == user:
         return user
     if isinstance(users, str):
@@ -117,7 +119,7 @@ def _tried(users: Names | None, user: str) -> Names:
     if user in users:
         users = tuple(u for u in users if u != user)
     users += (user,)
-    return users[1:] if len(users) > MAX_NAMES else users
+    return users[1:] if len(users) > cap else users
 
 
 def _names(users: Names | None) -> list[str]:
@@ -129,13 +131,15 @@ def _names(users: Names | None) -> list[str]:
 class BruteForceRule:
     """`max_failures` failed logins from one address within `window`.
 
-    State per address: the times of its last `max_failures` failures and up to 8 user
-    names, in tuples (about 175 bytes for an address seen once); at most `max_tracked`
-    addresses, stalest evicted first.
+    State per address: the times of its last `max_failures` failures and as many user
+    names (at least 8), in tuples (about 175 bytes for an address seen once); at most
+    `max_tracked` addresses, stalest evicted first. The names of an incident's opening
+    are then all those its failures tried.
     """
 
     name = "brute_force"
     kinds = frozenset({Kind.LOGIN_FAILURE})
+    counts: Counts = "events"
 
     def __init__(self, settings: BruteForceSettings, *, server: str) -> None:
         self.settings = settings
@@ -143,6 +147,7 @@ class BruteForceRule:
         self.window = settings.window.total_seconds()
         self.table: KeyTable[_Failures] = KeyTable(settings.max_tracked)
         self.gate = IncidentGate(self.window, settings.max_tracked)
+        self._names = max(MAX_NAMES, settings.max_failures)
 
     @property
     def evictions(self) -> int:
@@ -160,11 +165,24 @@ class BruteForceRule:
             users: Names | None = user or None
         else:
             times = _within(entry.times, t, self.window, limit)
-            users = _tried(entry.users, user) if user else entry.users
+            users = _tried(entry.users, user, self._names) if user else entry.users
         self.table.touch(ip, _Failures(times, users))
         if len(times) < limit or not self.gate.opens(ip, t):
             return NO_ALERTS
         return (self._alert(event, times, users),)
+
+    def adds(self, event: Event, t: float) -> Sequence[str]:
+        return _NONE if event.ip is None else (event.ip,)
+
+    def level(self, extent: Extent) -> tuple[int, int]:
+        """In size: 10, 100, ... times `max_failures`."""
+        return (0, magnitude(extent.count / self.settings.max_failures))
+
+    def describe(self, subject: str, extent: Extent) -> str:
+        users = extent.users
+        target = _first(users.kept) if users.total == 1 else f"{users.total} accounts"
+        span = duration_text(extent.span)
+        return f"{extent.count} failed logins from {subject} within {span} ({target})"
 
     def _alert(self, event: Event, times: tuple[float, ...], users: Names | None) -> Alert:
         names = _names(users)
@@ -199,10 +217,14 @@ class BruteForceRule:
         for ip, times, members in data["table"]:
             users: Names | None = None
             for member, _ in members:
-                users = _tried(users, str(member))
+                users = _tried(users, str(member), self._names)
             if times:
                 self.table.touch(ip, _Failures(tuple(float(t) for t in times), users))
         self.gate.load(data["gate"])
+
+
+def _first(members: dict[str, None]) -> str:
+    return next(iter(members), "unknown")
 
 
 def _within(times: tuple[float, ...], t: float, window: float, limit: int) -> tuple[float, ...]:
@@ -228,11 +250,23 @@ class PasswordSprayRule(_MemberRule):
 
     name = "password_spray"
     kinds = frozenset({Kind.LOGIN_FAILURE})
+    counts: Counts = "users"
 
     def __init__(self, settings: PasswordSpraySettings, *, server: str) -> None:
         self.settings = settings
         self.server = server
         self._setup(settings.window.total_seconds(), settings.max_tracked, settings.max_users)
+
+    def adds(self, event: Event, t: float) -> Sequence[str]:
+        return _NONE if event.ip is None or event.user is None else (event.ip,)
+
+    def level(self, extent: Extent) -> tuple[int, int]:
+        """In size: 10, 100, ... times `max_users` user names."""
+        return (0, magnitude(extent.users.total / self.settings.max_users))
+
+    def describe(self, subject: str, extent: Extent) -> str:
+        span = duration_text(extent.span)
+        return f"failed logins for {extent.count} different users from {subject} within {span}"
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         ip, user = event.ip, event.user
@@ -269,11 +303,26 @@ class SharedAccountRule(_MemberRule):
 
     name = "shared_account"
     kinds = frozenset({Kind.LOGIN_SUCCESS})
+    counts: Counts = "ips"
 
     def __init__(self, settings: SharedAccountSettings, *, server: str) -> None:
         self.settings = settings
         self.server = server
         self._setup(settings.window.total_seconds(), settings.max_tracked, settings.max_ips + 1)
+
+    def adds(self, event: Event, t: float) -> Sequence[str]:
+        ip, user = event.ip, event.user
+        return _NONE if ip is None or user is None or event.anonymous else (user,)
+
+    def level(self, extent: Extent) -> tuple[int, int]:
+        """In size: every address the account gains."""
+        return (0, extent.ips.total)
+
+    def describe(self, subject: str, extent: Extent) -> str:
+        ips = extent.ips
+        span = duration_text(extent.span)
+        where = listing(ips.listed(), ips.total, limit=10)
+        return f"{subject} logged in from {ips.total} addresses within {span}: {where}"
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         ip, user = event.ip, event.user

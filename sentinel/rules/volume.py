@@ -8,38 +8,46 @@ from typing import Any
 
 from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
-from sentinel.rules.base import NO_ALERTS, KeyTable, rule_alert
+from sentinel.incidents import Extent, magnitude
+from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import BulkDownloadSettings
 
 MAX_PEERS = 8  # addresses per user (or users per address) kept for the alert
 _DOWNLOAD = Direction.DOWNLOAD  # a global: an enum member costs a lookup in its class
+_NONE: tuple[str, ...] = ()
 
 
 class _Volume:
     """Downloads of one view (a user, or an address) within the window, oldest first."""
 
-    __slots__ = ("peers", "sizes", "times", "total")
+    __slots__ = ("paths", "peers", "sizes", "times", "total")
 
     def __init__(self) -> None:
         self.times: list[float] = []
         self.sizes: list[int] = []
+        self.paths: list[str | None] = []  # the files, for the incident's opening extent
         self.total = 0
         self.peers: tuple[str, ...] = ()
 
-    def add(self, t: float, size: int, peer: str | None, window: float, keep: int) -> None:
-        times, sizes = self.times, self.sizes
+    def add(  # noqa: PLR0917 (one call site, on every download: no keywords)
+        self, t: float, size: int, path: str | None, peer: str | None, window: float, keep: int
+    ) -> None:
+        times, sizes, paths = self.times, self.sizes, self.paths
         if not times or t >= times[-1]:
             times.append(t)
             sizes.append(size)
+            paths.append(path)
         else:  # two logs read in turn are not quite in time order
             at = bisect(times, t)
             times.insert(at, t)
             sizes.insert(at, size)
+            paths.insert(at, path)
         self.total += size
         oldest = times[-1] - window
         while times[0] < oldest or len(times) > keep:
             del times[0]
+            del paths[0]
             self.total -= sizes.pop(0)
         if peer is not None and len(self.peers) < MAX_PEERS and peer not in self.peers:
             self.peers += (peer,)
@@ -56,6 +64,7 @@ class BulkDownloadRule:
 
     name = "bulk_download"
     kinds = frozenset({Kind.TRANSFER})
+    counts: Counts = "events"
 
     def __init__(self, settings: BulkDownloadSettings, *, server: str) -> None:
         self.settings = settings
@@ -69,9 +78,34 @@ class BulkDownloadRule:
     def evictions(self) -> int:
         return self.table.evictions + self.gate.evictions
 
-    def _update(self, key: tuple[str, str], t: float, size: int, peer: str | None) -> _Volume:
+    def adds(self, event: Event, t: float) -> Sequence[str]:
+        if event.direction is not _DOWNLOAD or not event.ok:
+            return _NONE
+        user, ip = event.user, event.ip
+        if user and ip:
+            return (f"user:{user}", f"ip:{ip}")
+        return (f"user:{user}",) if user else (f"ip:{ip}",) if ip else _NONE
+
+    def level(self, extent: Extent) -> tuple[int, int]:
+        """In size: 10, 100, ... times `max_files` or `max_bytes`."""
+        ratio = max(extent.count / self._max_files, (extent.nbytes or 0) / self._max_bytes)
+        return (0, magnitude(ratio))
+
+    def describe(self, subject: str, extent: Extent) -> str:
+        amount = f"{extent.files_total or extent.count} files ({human_size(extent.nbytes or 0)})"
+        span = duration_text(extent.span)
+        view, _, who = subject.partition(":")
+        if view == "user":
+            ips = extent.ips
+            origin = next(iter(ips.kept), "?") if ips.total == 1 else f"{ips.total} addresses"
+            return f"{who} downloaded {amount} from {origin} in {span}"
+        return f"{who} downloaded {amount} as {extent.users.total} users in {span}"
+
+    def _update(
+        self, key: tuple[str, str], t: float, event: Event, size: int, peer: str | None
+    ) -> _Volume:
         volume = self.table.renew(key, _Volume)
-        volume.add(t, size, peer, self.window, self._max_files + 1)
+        volume.add(t, size, event.path, peer, self.window, self._max_files + 1)
         return volume
 
     def _crossed(self, volume: _Volume | None) -> bool:
@@ -86,8 +120,8 @@ class BulkDownloadRule:
         user, ip = event.user, event.ip
         user_key = ("u", user) if user else None
         ip_key = ("i", ip) if ip else None
-        by_user = self._update(user_key, t, size, ip) if user_key else None
-        by_ip = self._update(ip_key, t, size, user) if ip_key else None
+        by_user = self._update(user_key, t, event, size, ip) if user_key else None
+        by_ip = self._update(ip_key, t, event, size, user) if ip_key else None
         gate = self.gate
         if user_key and by_user and self._crossed(by_user):
             ip_busy = ip_key is not None and gate.active(ip_key, t)
@@ -131,6 +165,7 @@ class BulkDownloadRule:
             count=count,
             nbytes=total,
             details={} if by_user_view else {"users": list(peers)},
+            files=tuple(path for path in volume.paths if path is not None),
         )
 
     def expire(self, now: float) -> None:
@@ -139,14 +174,19 @@ class BulkDownloadRule:
         self.gate.expire(now)
 
     def dump(self) -> Any:
-        table = [[list(key), v.times, v.sizes, list(v.peers)] for key, v in self.table.items()]
+        table = [
+            [list(key), v.times, v.sizes, list(v.peers), v.paths] for key, v in self.table.items()
+        ]
         return {"table": table, "gate": self.gate.dump()}
 
     def load(self, data: Any) -> None:
-        for key, times, sizes, peers in data["table"]:
+        for key, times, sizes, peers, *paths in data["table"]:
             volume = _Volume()
             volume.times = [float(t) for t in times]
             volume.sizes = [int(s) for s in sizes]
+            saved = paths[0] if paths else []
+            volume.paths = [str(p) if p is not None else None for p in saved]
+            volume.paths += [None] * (len(volume.times) - len(volume.paths))
             volume.total = sum(volume.sizes)
             volume.peers = tuple(dict.fromkeys(peers))
             self.table.touch(tuple(key), volume)

@@ -2,8 +2,10 @@
 
 Target URLs: `alertmanager://host:port[/path]` speaks HTTP, `alertmanagers://` HTTPS;
 `user:password@` becomes basic authentication. Labels are few and bounded (alertname,
-severity, server, rule, source, fingerprint); the whole record goes in the
-`description` annotation.
+severity, server, rule, source, fingerprint), the same for every record of an incident, so
+that Alertmanager sees one alert: the opening record fires it, each update replaces its
+annotations (the whole record goes in `description`), the closing record resolves it
+(`endsAt` now).
 """
 
 from __future__ import annotations
@@ -62,11 +64,13 @@ def to_postable(
     if record.get("source"):
         labels["source"] = str(record["source"])
     starts = datetime.fromisoformat(str(record["first_seen"]))
-    ends = max(now, starts) + resolve_after
+    status = str(record.get("status", "open"))
+    ends = max(now, starts) if status == "closed" else max(now, starts) + resolve_after
     return {
         "labels": {k: neutral(v) for k, v in labels.items()},
         "annotations": {
             "summary": neutral(str(record.get("summary", "")), 400),
+            "status": neutral(status),
             "description": json.dumps(dict(record), ensure_ascii=False),
         },
         "startsAt": _iso(starts),

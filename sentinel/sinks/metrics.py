@@ -38,6 +38,7 @@ class DaemonStats:
     store_errors: int = 0  # the main thread's; the delivery worker counts its own
     worker_store_errors: Callable[[], int] = lambda: 0
     rule_evictions: Callable[[], Mapping[str, int]] = dict
+    incidents_open: Callable[[], Mapping[str, int]] = dict
 
 
 class SentinelCollector(Collector):
@@ -147,6 +148,12 @@ class SentinelCollector(Collector):
         for rule, count in sorted(daemon.rule_evictions().items()):
             evictions.add_metric([rule], count)
         yield evictions
+        incidents = GaugeMetricFamily(
+            "sentinel_incidents_open", "Incidents open (not yet closed)", labels=["rule"]
+        )
+        for rule, count in sorted(daemon.incidents_open().items()):
+            incidents.add_metric([rule], count)
+        yield incidents
         yield from _directories(daemon.directories)
 
 

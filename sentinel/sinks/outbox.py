@@ -35,7 +35,7 @@ from typing import Any
 from sentinel.alerts import Alert
 from sentinel.config.model import NotifyConfig, NotifyTarget
 from sentinel.sinks.notify import Dispatcher, Sender, mask_url
-from sentinel.sinks.store import OutboxRow, Store, StoreError, target_key
+from sentinel.sinks.store import OutboxRow, Store, StoreError, holds_back, target_key
 
 log = logging.getLogger("sentinel.notify")
 POLL = 1.0  # seconds between two looks at the outbox when nothing wakes a worker
@@ -147,10 +147,13 @@ class Deliverer:
         with self._lock:
             for alert in alerts:
                 record = json.loads(alert.to_json())
+                held = holds_back(alert)
                 for key, target in self._targets.items():
                     last = self._cooldown.get((alert.fingerprint, key))
-                    if alert.severity < target.min_severity or (
-                        last is not None and now - last < cooldown
+                    if (
+                        alert.severity < target.min_severity
+                        or not target.wants(alert.status)
+                        or (held and last is not None and now - last < cooldown)
                     ):
                         continue
                     self._cooldown[(alert.fingerprint, key)] = now

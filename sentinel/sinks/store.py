@@ -9,7 +9,14 @@ last alert queued. A new alert with that fingerprint is not queued again for tha
 while EITHER is within `cooldown`: by event time, so that a backfill or a restart reading
 an old stretch of log does not re-send an incident it already sent; by wall clock, so that
 a backfill of hours of log that re-fires one incident every 20 minutes still pages once.
-Every alert is recorded in the history whatever the cooldown says.
+Every alert is recorded in the history whatever the cooldown says. The cooldown holds
+back an incident's opening (a new incident of a fingerprint just notified) and its updates
+in size; an update in kind (`details.change == "kind"`) and the closing record go out at
+once. Which records a target gets at all is its `statuses` (NotifyTarget.wants).
+
+Incidents: each record also replaces its incident's row in `incidents` (keyed by
+fingerprint and first_seen, which all records of an incident share): its latest status
+and extent, what `sentinel alerts` lists.
 
 Targets are named in the store by a hash of their kind and URL (`target_key`), never by
 their URL, whose user info and path often hold secrets.
@@ -37,7 +44,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sentinel.alerts import Alert
+from sentinel.alerts import CLOSED, UPDATE, Alert
 from sentinel.config.model import NotifyConfig, NotifyTarget
 
 DB_NAME = "sentinel.db"
@@ -62,11 +69,24 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at);
 CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS actions (
     id INTEGER PRIMARY KEY, recorded_at REAL NOT NULL, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS incidents (
+    fingerprint TEXT NOT NULL, first_seen TEXT NOT NULL, rule TEXT NOT NULL,
+    status TEXT NOT NULL, last_seen REAL NOT NULL, updated_at REAL NOT NULL,
+    record TEXT NOT NULL, PRIMARY KEY (fingerprint, first_seen)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS incidents_last_seen ON incidents (last_seen);
 """
 
 
 class StoreError(Exception):
     """The state store could not read or write; the operation changed nothing."""
+
+
+def holds_back(alert: Alert) -> bool:
+    """Whether the cooldown applies to this record: to an opening and to an update in size,
+    not to an update in kind (an escalation) nor to the closing record (once per incident)."""
+    if alert.status == CLOSED:
+        return False
+    return not (alert.status == UPDATE and alert.details.get("change") == "kind")
 
 
 def target_key(target: NotifyTarget) -> str:
@@ -311,28 +331,44 @@ class Store:
 
     @staticmethod
     def _record(db: sqlite3.Connection, alert: Alert, now: float) -> str:
-        """Writes the alert into the history; returns its JSON record."""
+        """Writes the alert into the history and its incident's row; returns its record."""
         record = alert.to_json()
+        last_seen = alert.last_seen.timestamp()
         db.execute(
             "INSERT INTO alerts (recorded_at, last_seen, fingerprint, record) VALUES (?, ?, ?, ?)",
-            (now, alert.last_seen.timestamp(), alert.fingerprint, record),
+            (now, last_seen, alert.fingerprint, record),
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                alert.fingerprint,
+                alert.first_seen.isoformat(),
+                alert.rule,
+                alert.status,
+                last_seen,
+                now,
+                record,
+            ),
         )
         return record
 
     def _route(self, db: sqlite3.Connection, alert: Alert, record: str, now: float) -> int:
         cooldown = self.notify.cooldown.total_seconds()
         event_time = alert.last_seen.timestamp()
+        held = holds_back(alert)
         queued = 0
         for target in self.notify.targets:
-            if alert.severity < target.min_severity:
+            if alert.severity < target.min_severity or not target.wants(alert.status):
                 continue
             key = target_key(target)
             last = db.execute(
                 "SELECT event_time, queued_at FROM cooldown WHERE fingerprint = ? AND target = ?",
                 (alert.fingerprint, key),
             ).fetchone()
-            if last is not None and (
-                abs(event_time - last[0]) < cooldown or now - last[1] < cooldown
+            if (
+                held
+                and last is not None
+                and (abs(event_time - last[0]) < cooldown or now - last[1] < cooldown)
             ):
                 continue
             db.execute(
@@ -348,6 +384,16 @@ class Store:
         return queued
 
     # -- history ------------------------------------------------------------------------
+
+    def list_incidents(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Each incident's latest record (status and extent) whose last_seen is at or after
+        `since`, oldest first."""
+        start = since.timestamp() if since is not None else float("-inf")
+        rows = self._query(
+            "SELECT record FROM incidents WHERE last_seen >= ? ORDER BY last_seen, first_seen",
+            (start,),
+        )
+        return [json.loads(row[0]) for row in rows]
 
     def list_alerts(self, since: datetime | None = None) -> list[dict[str, Any]]:
         """Recorded alerts whose last_seen (event time) is at or after `since`, oldest first."""
@@ -378,6 +424,9 @@ class Store:
                 "DELETE FROM alerts WHERE id <= (SELECT max(id) FROM alerts) - ?", (max_rows,)
             )
             db.execute("DELETE FROM cooldown WHERE queued_at < ?", (horizon,))
+            db.execute(
+                "DELETE FROM incidents WHERE last_seen < (SELECT min(last_seen) FROM alerts)"
+            )
             return int(cursor.rowcount)
 
     # -- outbox -------------------------------------------------------------------------

@@ -1,0 +1,427 @@
+"""Incidents over their whole life: the one tracker between the rules and the sinks.
+
+A rule says when an incident opens (the alert its `feed` returns) and which of its
+incidents an event adds to (`adds`); this tracker keeps every open incident's extent
+(count, bytes, first and last seen, addresses, users, files), caps it, and turns it into
+the records of SPEC: `open` at once, `update` when the rule's `level` of the extent
+changes (in kind, or in size), `closed` with the final figures once the incident has had
+no event for its rule's `window` (event time, or the injected wall clock for a live log
+that went quiet), or at the end of a replay (`finish`).
+
+Memory: per open incident, at most CAP addresses, users and files (their totals beside
+them, exact up to DISTINCT_MAX distinct values each, an upper bound beyond) and a few
+numbers; at most MAX_OPEN open incidents per rule, the oldest closed early beyond.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sentinel.alerts import CLOSED, OPEN, UPDATE, Alert, Severity, safe_text
+from sentinel.events import Event, Kind
+
+if TYPE_CHECKING:
+    from sentinel.rules.base import Rule
+
+CAP = 100  # addresses, users and files listed per incident
+DISTINCT_MAX = 10_000  # distinct values counted exactly beyond CAP (hashes kept)
+MAX_OPEN = 10_000  # open incidents per rule
+CLOSE_SLACK = 2.0  # seconds: log time stamps are whole seconds, the wall clock is not
+_TRANSFER = Kind.TRANSFER
+
+
+class Members:
+    """Distinct values (addresses, user names) of one incident: the first CAP kept, in
+    order, and their total. Beyond CAP only a hash of each is kept, up to DISTINCT_MAX."""
+
+    __slots__ = ("kept", "seen", "total")
+
+    def __init__(self) -> None:
+        self.kept: dict[str, None] = {}
+        self.seen: set[int] | None = None  # made when CAP is reached
+        self.total = 0
+
+    def add(self, value: str) -> bool:
+        """True when `value` is new to the incident."""
+        kept = self.kept
+        if value in kept:
+            return False
+        if len(kept) < CAP:
+            kept[value] = None
+        else:
+            seen = self.seen
+            if seen is None:
+                seen = self.seen = set()
+            digest = hash(value)
+            if digest in seen:
+                return False
+            if len(seen) < DISTINCT_MAX:
+                seen.add(digest)
+        self.total += 1
+        return True
+
+    def listed(self) -> tuple[str, ...]:
+        return tuple(self.kept)
+
+
+class Extent:
+    """What an incident covers so far: the figures its records carry."""
+
+    __slots__ = (
+        "count",
+        "files",
+        "files_total",
+        "first",
+        "first_ts",
+        "ips",
+        "last",
+        "last_ts",
+        "nbytes",
+        "users",
+    )
+
+    def __init__(
+        self,
+        first_ts: datetime,
+        last_ts: datetime,
+        first: float | None = None,
+        last: float | None = None,
+    ) -> None:
+        self.first_ts, self.last_ts = first_ts, last_ts
+        self.last = last_ts.timestamp() if last is None else last
+        if first is None:
+            first = self.last if first_ts is last_ts else first_ts.timestamp()
+        self.first = first
+        self.count = 0
+        self.nbytes: int | None = None
+        self.ips = Members()
+        self.users = Members()
+        self.files: dict[str, None] = {}  # distinct paths, up to CAP
+        self.files_total = 0  # every file transferred
+
+    def add_file(self, path: str) -> None:
+        self.files_total += 1
+        if len(self.files) < CAP:
+            self.files[safe_text(path, 400)] = None
+
+    @property
+    def span(self) -> float:
+        return self.last - self.first
+
+
+def magnitude(ratio: float) -> int:
+    """0 below 10 times a threshold, 1 from 10 times, 2 from 100 times, ..."""
+    return int(math.log10(ratio)) if ratio >= 10 else 0
+
+
+class Incident:
+    """One open incident: its rule, the opening alert (identity, severity, details), its
+    extent, the level last reported and when (wall clock) an event last added to it."""
+
+    __slots__ = ("extent", "is_open", "level", "opening", "rule", "touched", "window")
+
+    def __init__(self, rule: Rule, opening: Alert, extent: Extent, touched: float | None) -> None:
+        self.rule = rule
+        self.opening = opening
+        self.extent = extent
+        self.window = rule.window
+        self.level = rule.level(extent)
+        self.touched = touched
+        self.is_open = True
+
+
+def _opening_extent(alert: Alert, event: Event, t: float) -> Extent:
+    """The extent an alert opens with; `t` is the time of the event that fired it."""
+    last = t if alert.last_seen is event.ts else None
+    extent = Extent(alert.first_seen, alert.last_seen, last=last)
+    extent.count = alert.count or 1
+    extent.nbytes = alert.nbytes
+    for ip in alert.ips or ((alert.ip,) if alert.ip else ()):
+        extent.ips.add(ip)
+    users = alert.users or alert.details.get("users") or ((alert.user,) if alert.user else ())
+    for user in users:
+        extent.users.add(str(user))
+    for path in alert.files or ((alert.path,) if alert.path else ()):
+        extent.add_file(path)
+    return extent
+
+
+Due = list[tuple[float, int, Incident]]  # a heap of (when it may close, tie-break, incident)
+
+
+class IncidentTracker:
+    """The open incidents of every log rule, and the records of their lives.
+
+    With `progress` false (a replay that prints only each incident's last record), the
+    opening and update records are not made: the extents and the final records are the
+    same. Closing looks only at incidents whose deadline passed (two heaps: event time and,
+    live, wall clock), each pushed back once with its new deadline if it grew meanwhile.
+    """
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        *,
+        clock: Callable[[], float] | None = None,
+        progress: bool = True,
+    ) -> None:
+        self.rules = {rule.name: rule for rule in rules}
+        self.tables: dict[str, dict[str, Incident]] = {rule.name: {} for rule in rules}
+        self.by_kind: dict[Kind, list[tuple[Rule, dict[str, Incident]]]] = {
+            kind: [(rule, self.tables[rule.name]) for rule in rules if kind in rule.kinds]
+            for kind in Kind
+        }
+        self.clock = clock
+        self.progress = progress
+        self.count = 0  # open incidents, all rules
+        self._due: Due = []
+        self._wall_due: Due = []
+        self._ties = itertools.count()
+
+    def open_counts(self) -> dict[str, int]:
+        """sentinel_incidents_open, by rule."""
+        return {name: len(table) for name, table in self.tables.items()}
+
+    def observe(self, event: Event, t: float, alerts: Sequence[Alert]) -> list[Alert]:
+        """The records an event makes: its rules' new incidents, the growth of open ones."""
+        records: list[Alert] = []
+        fired: Collection[str] = ()
+        if alerts:
+            fired = {alert.rule for alert in alerts}
+            for alert in alerts:
+                records.extend(self._open(alert, event, t))
+        if not self.count:
+            return records
+        for rule, table in self.by_kind[event.kind]:
+            if not table or (fired and rule.name in fired):
+                continue
+            for subject in rule.adds(event, t):
+                incident = table.get(subject)
+                if incident is not None:
+                    record = self._grow(incident, event, t)
+                    if record is not None:
+                        records.append(record)
+                    break
+        return records
+
+    def _open(self, alert: Alert, event: Event, t: float) -> list[Alert]:
+        rule = self.rules.get(alert.rule)
+        if rule is None:  # not a tracked rule: passed on as it is
+            return [alert]
+        table = self.tables[alert.rule]
+        records = []
+        incident = table.get(alert.subject)
+        if incident is not None:
+            if t - incident.extent.last <= incident.window:  # the same incident, re-fired
+                grown = self._grow(incident, event, t)
+                return [grown] if grown is not None else []
+            records.append(self._close(incident))
+        if len(table) >= MAX_OPEN:
+            records.append(self._close(next(iter(table.values()))))
+        touched = self.clock() if self.clock is not None else None
+        incident = Incident(rule, alert, _opening_extent(alert, event, t), touched)
+        self._track(incident)
+        if self.progress:
+            records.append(self._record(incident, OPEN))
+        return records
+
+    def _track(self, incident: Incident) -> None:
+        self.tables[incident.opening.rule][incident.opening.subject] = incident
+        self.count += 1
+        deadline = incident.extent.last + incident.window
+        heapq.heappush(self._due, (deadline, next(self._ties), incident))
+        if incident.touched is not None:
+            deadline = incident.touched + incident.window + CLOSE_SLACK
+            heapq.heappush(self._wall_due, (deadline, next(self._ties), incident))
+
+    def _grow(self, incident: Incident, event: Event, t: float) -> Alert | None:
+        extent = incident.extent
+        if t >= extent.last:
+            extent.last, extent.last_ts = t, event.ts
+        elif t < extent.first:
+            extent.first, extent.first_ts = t, event.ts
+        if event.ip is not None:
+            extent.ips.add(event.ip)
+        if event.user is not None:
+            extent.users.add(event.user)
+        if event.kind is _TRANSFER and event.ok:
+            extent.nbytes = (extent.nbytes or 0) + (event.nbytes or 0)
+            if event.path is not None:
+                extent.add_file(event.path)
+        rule = incident.rule
+        counts = rule.counts
+        if counts == "events":
+            extent.count += 1
+        elif counts == "users":
+            extent.count = extent.users.total
+        else:
+            extent.count = extent.ips.total
+        if self.clock is not None:
+            incident.touched = self.clock()
+        if not self.progress:
+            return None
+        level = rule.level(extent)
+        if level == incident.level:
+            return None
+        change = "kind" if level[0] != incident.level[0] else "size"
+        incident.level = level
+        return self._record(incident, UPDATE, change)
+
+    def _close(self, incident: Incident) -> Alert:
+        del self.tables[incident.opening.rule][incident.opening.subject]
+        self.count -= 1
+        incident.is_open = False
+        return self._record(incident, CLOSED)
+
+    def close_idle(self, now: float, wall: float | None = None) -> list[Alert]:
+        """Closes the incidents without an event for their window by event time `now`, or
+        (live) by the wall clock `wall` since an event last added to them."""
+        if not self.count:
+            return []
+        records = self._close_due(self._due, now, lambda i: i.extent.last + i.window)
+        if wall is not None:
+            records += self._close_due(
+                self._wall_due, wall, lambda i: (i.touched or 0.0) + i.window + CLOSE_SLACK
+            )
+        return records
+
+    def _close_due(
+        self, due: Due, now: float, deadline_of: Callable[[Incident], float]
+    ) -> list[Alert]:
+        records = []
+        while due and due[0][0] < now:
+            _, _, incident = heapq.heappop(due)
+            if not incident.is_open:
+                continue
+            deadline = deadline_of(incident)
+            if deadline < now:
+                records.append(self._close(incident))
+            else:  # it grew since: back in the heap at its new deadline
+                heapq.heappush(due, (deadline, next(self._ties), incident))
+        return records
+
+    def finish(self, now: float) -> list[Alert]:
+        """The end of a replay at event time `now`: the incidents quiet for their window
+        closed, the others' final figures with status `open` (the log ended while they went
+        on). The tracker is empty after it."""
+        records = self.close_idle(now)
+        going_on = [
+            self._record(incident, OPEN)
+            for table in self.tables.values()
+            for incident in table.values()
+        ]
+        for table in self.tables.values():
+            for incident in table.values():
+                incident.is_open = False
+            table.clear()
+        self.count = 0
+        self._due, self._wall_due = [], []
+        return records + sorted(going_on, key=lambda record: record.first_seen)
+
+    def _record(self, incident: Incident, status: str, change: str | None = None) -> Alert:
+        opening, extent = incident.opening, incident.extent
+        ips, users = extent.ips, extent.users
+        files = tuple(extent.files)
+        details = dict(opening.details)
+        if "users" in details:
+            details["users"] = list(users.kept)
+        if change is not None:
+            details["change"] = change
+        several_ips = ips.total > 1
+        several_users = users.total > 1
+        return Alert(
+            rule=opening.rule,
+            severity=opening.severity,
+            summary=safe_text(incident.rule.describe(opening.subject, extent), 400),
+            fingerprint=opening.fingerprint,
+            first_seen=extent.first_ts,
+            last_seen=extent.last_ts,
+            server=opening.server,
+            source=opening.source,
+            user=next(iter(users.kept)) if users.total == 1 else None,
+            ip=next(iter(ips.kept)) if ips.total == 1 else None,
+            ips=ips.listed() if several_ips else None,
+            ips_total=ips.total if several_ips else None,
+            users=users.listed() if several_users else None,
+            users_total=users.total if several_users else None,
+            path=files[0] if len(files) == 1 and extent.files_total == 1 else None,
+            count=extent.count,
+            nbytes=extent.nbytes,
+            details=details,
+            status=status,
+            files=files if extent.files_total else None,
+            files_total=extent.files_total if extent.files_total else None,
+            subject=opening.subject,
+        )
+
+    # -- across a restart ---------------------------------------------------------------
+
+    def dump(self) -> list[dict[str, Any]]:
+        """The open incidents as JSON-able data (saved with the rules' windows)."""
+        return [
+            {
+                "rule": incident.opening.rule,
+                "subject": subject,
+                "fingerprint": incident.opening.fingerprint,
+                "severity": incident.opening.severity.label,
+                "server": incident.opening.server,
+                "source": incident.opening.source,
+                "details": incident.opening.details,
+                "first": incident.extent.first_ts.isoformat(),
+                "last": incident.extent.last_ts.isoformat(),
+                "count": incident.extent.count,
+                "bytes": incident.extent.nbytes,
+                "ips": [list(incident.extent.ips.kept), incident.extent.ips.total],
+                "users": [list(incident.extent.users.kept), incident.extent.users.total],
+                "files": [list(incident.extent.files), incident.extent.files_total],
+                "level": list(incident.level),
+            }
+            for table in self.tables.values()
+            for subject, incident in table.items()
+        ]
+
+    def load(self, data: list[dict[str, Any]]) -> None:
+        touched = self.clock() if self.clock is not None else None
+        for item in data:
+            rule = self.rules.get(item["rule"])
+            if rule is None:  # a rule turned off since
+                continue
+            opening = Alert(
+                rule=rule.name,
+                severity=Severity.parse(item["severity"]),
+                summary="",
+                fingerprint=str(item["fingerprint"]),
+                first_seen=datetime.fromisoformat(item["first"]),
+                last_seen=datetime.fromisoformat(item["last"]),
+                server=str(item["server"]),
+                source=item["source"],
+                details=dict(item["details"]),
+                subject=str(item["subject"]),
+            )
+            extent = Extent(opening.first_seen, opening.last_seen)
+            extent.count, extent.nbytes = int(item["count"]), item["bytes"]
+            for members, (kept, total) in (
+                (extent.ips, item["ips"]),
+                (extent.users, item["users"]),
+            ):
+                for value in kept:
+                    members.add(str(value))
+                members.total = max(members.total, int(total))
+            kept_files, extent.files_total = item["files"][0], int(item["files"][1])
+            extent.files = dict.fromkeys(str(path) for path in kept_files)
+            incident = Incident(rule, opening, extent, touched)
+            incident.level = (int(item["level"][0]), int(item["level"][1]))
+            if opening.subject not in self.tables[rule.name]:
+                self._track(incident)
+
+
+def listing(values: Sequence[str], total: int, limit: int = 3) -> str:
+    """`a, b, c and 12 more`: the first few of a list, and how many it leaves out."""
+    shown = ", ".join(values[:limit])
+    more = total - min(len(values), limit)
+    return f"{shown} and {more} more" if more > 0 else shown
