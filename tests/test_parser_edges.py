@@ -306,3 +306,17 @@ def test_huge_and_binary_lines(fmt: str) -> None:
             PARSERS[fmt](line, NOV)  # returns, whatever it returns
     vsftpd = CONNECT[:37] + "[" + "] " * 30_000
     assert PARSERS["vsftpd"](vsftpd, NOV) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [  # lines that only look like ProFTPD 1.3.4's SystemLog: no client, or no pid
+        "Nov 03 09:16:01 ftp1 proftpd[4741]: ftp1.example.org (192.0.2.41[192.0.2.41])"
+        " no separator",
+        "Nov 03 09:16:02 ftp1 proftpd ftp1.example.org (192.0.2.41[192.0.2.41]): USER alice"
+        " (Login failed): Incorrect password",
+    ],
+)
+def test_proftpd_systemlog_look_alikes_are_no_event(line: str) -> None:
+    ctx = ParseContext("proftpd", PARIS, datetime(2026, 11, 30, tzinfo=PARIS))
+    assert PARSERS["proftpd"](line, ctx) is None

@@ -92,15 +92,30 @@ def line_program(line: str) -> tuple[str, str] | None:
     if systemlog and " proftpd[" in line[23:80] and proftpd_time(line[:23], UTC) is not None:
         tag = line.find(" proftpd[") + 1
         return "proftpd", line[line.find(" ", tag) + 1 :]
-    header = syslog.split(line, _CTX)
+    header = syslog.split(line, _CTX) if line[:1] != "#" else None  # "#": a comment, no line
     if header is not None:
-        program = header[1].partition("(")[0]
-        return (program, header[3]) if program in READ_PROGRAMS else None
+        program, _, module = header[1].partition("(")
+        if program not in READ_PROGRAMS:
+            return None
+        return program, _as_pam(program, module.rstrip(")"), header[3])
     return _loose(line)
 
 
+def _as_pam(program: str, module: str, message: str) -> str:
+    """Linux-PAM 0.7x's forms (`vsftpd(pam_unix)[1]: msg`, `vsftpd: (pam_unix) msg`) in
+    today's (`pam_unix(vsftpd:auth): msg`), so one list of quiet PAM forms serves all."""
+    if not module and message.startswith("(pam_"):
+        module, _, message = message[1:].partition(") ")
+    if not module.startswith("pam_"):
+        return message
+    return f"{module}({program}:auth): {message}"
+
+
 def _loose(line: str) -> tuple[str, str] | None:
-    """A line syslog.split cannot frame whose first words hold one of our programs' tags."""
+    """A line syslog.split cannot frame whose first words hold one of our programs' tags;
+    never a comment (`#`, as our samples' annotations), which no server writes."""
+    if line.startswith("#"):
+        return None
     words = line.split(" ", TAG_TOKENS)
     for at, word in enumerate(words[:TAG_TOKENS]):
         name = word.strip("[]:").partition("[")[0].partition("(")[0]
@@ -146,5 +161,12 @@ _QUIET: dict[str, Callable[[str], bool]] = {
     **dict.fromkeys(_SFTP, _sftp_quiet),
     "pure-ftpd": _pure_quiet,
     "proftpd": _proftpd_quiet,
-    "vsftpd": lambda m: m.startswith(_QUIET_VSFTPD),
+    "vsftpd": lambda m: _unprefixed(m).startswith(_QUIET_VSFTPD),
 }
+
+
+def _unprefixed(message: str) -> str:
+    """A vsftpd message without the `[user] ` its syslog form puts first."""
+    if message.startswith("[") and "] " in message:
+        return message[message.find("] ") + 2 :]
+    return message
