@@ -372,11 +372,12 @@ class IncidentTracker:
         opening, extent = incident.opening, incident.extent
         ips, users = extent.ips, extent.users
         files = tuple(extent.files)
-        details = dict(opening.details)
-        if "users" in details:
-            details["users"] = list(users.kept)
-        if change is not None:
-            details["change"] = change
+        details = opening.details
+        if "users" in details or change is not None:
+            # the names are the record's `user` or `users` (with users_total), not details
+            details = {k: v for k, v in details.items() if k != "users"}
+            if change is not None:
+                details["change"] = change
         several_ips = ips.total > 1
         several_users = users.total > 1
         return Alert(
