@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sentinel.alerts import CLOSED, OPEN, UPDATE, Alert, Severity, safe_text
 from sentinel.events import Event, Kind
+from sentinel.textsafe import MAX_FIELD
 
 if TYPE_CHECKING:
     from sentinel.rules.base import Rule
@@ -33,6 +34,7 @@ DISTINCT_MAX = 10_000  # distinct values counted exactly beyond CAP (hashes kept
 MAX_OPEN = 10_000  # open incidents per rule
 CLOSE_SLACK = 2.0  # seconds: log time stamps are whole seconds, the wall clock is not
 _TRANSFER = Kind.TRANSFER
+NO_RECORDS: Sequence[Alert] = ()
 
 
 class Members:
@@ -123,16 +125,35 @@ class Incident:
     """One open incident: its rule, the opening alert (identity, severity, details), its
     extent, the level last reported and when (wall clock) an event last added to it."""
 
-    __slots__ = ("extent", "is_open", "level", "opening", "rule", "touched", "window")
+    __slots__ = (
+        "anchors",
+        "extent",
+        "is_open",
+        "level",
+        "opening",
+        "order",
+        "rule",
+        "touched",
+        "window",
+    )
 
-    def __init__(self, rule: Rule, opening: Alert, extent: Extent, touched: float | None) -> None:
+    def __init__(
+        self,
+        rule: Rule,
+        opening: Alert,
+        extent: Extent,
+        touched: float | None,
+        anchors: tuple[str, ...],
+    ) -> None:
         self.rule = rule
+        self.anchors = anchors  # the opening event's user and address, as logged
         self.opening = opening
         self.extent = extent
         self.window = rule.window
         self.level = rule.level(extent)
         self.touched = touched
         self.is_open = True
+        self.order = 0  # when it opened, among all incidents (the tracker's count)
 
 
 def _opening_extent(alert: Alert, event: Event, t: float) -> Extent:
@@ -145,7 +166,7 @@ def _opening_extent(alert: Alert, event: Event, t: float) -> Extent:
         extent.ips.add(ip)
     users = alert.users or alert.details.get("users") or ((alert.user,) if alert.user else ())
     for user in users:
-        extent.users.add(str(user))
+        extent.users.add(safe_text(str(user), MAX_FIELD))
     for path in alert.files or ((alert.path,) if alert.path else ()):
         extent.add_file(path)
     return extent
@@ -179,6 +200,9 @@ class IncidentTracker:
         self.clock = clock
         self.progress = progress
         self.count = 0  # open incidents, all rules
+        # the users and addresses of the events that opened them (with how many): an event
+        # naming neither adds to no incident, and the rules need not be asked
+        self.anchors: dict[str, int] = {}
         self._due: Due = []
         self._wall_due: Due = []
         self._ties = itertools.count()
@@ -187,27 +211,36 @@ class IncidentTracker:
         """sentinel_incidents_open, by rule."""
         return {name: len(table) for name, table in self.tables.items()}
 
-    def observe(self, event: Event, t: float, alerts: Sequence[Alert]) -> list[Alert]:
+    def concerns(self, event: Event) -> bool:
+        """Whether the event may add to an open incident: it names the user or the address
+        of the event that opened one (every rule's subject is made of those)."""
+        anchors = self.anchors
+        ip, user = event.ip, event.user
+        return (ip is not None and ip in anchors) or (user is not None and user in anchors)
+
+    def observe(self, event: Event, t: float, alerts: Sequence[Alert]) -> Sequence[Alert]:
         """The records an event makes: its rules' new incidents, the growth of open ones."""
-        records: list[Alert] = []
+        records: list[Alert] | None = None
         fired: Collection[str] = ()
         if alerts:
             fired = {alert.rule for alert in alerts}
+            records = []
             for alert in alerts:
                 records.extend(self._open(alert, event, t))
-        if not self.count:
-            return records
-        for rule, table in self.by_kind[event.kind]:
-            if not table or (fired and rule.name in fired):
-                continue
-            for subject in rule.adds(event, t):
-                incident = table.get(subject)
-                if incident is not None:
-                    record = self._grow(incident, event, t)
-                    if record is not None:
-                        records.append(record)
-                    break
-        return records
+        if self.count:
+            for rule, table in self.by_kind[event.kind]:
+                if not table or (fired and rule.name in fired):
+                    continue
+                for subject in rule.adds(event, t):
+                    incident = table.get(subject)
+                    if incident is not None:
+                        record = self._grow(incident, event, t)
+                        if record is not None:
+                            if records is None:
+                                records = []
+                            records.append(record)
+                        break
+        return NO_RECORDS if records is None else records
 
     def _open(self, alert: Alert, event: Event, t: float) -> list[Alert]:
         rule = self.rules.get(alert.rule)
@@ -224,7 +257,8 @@ class IncidentTracker:
         if len(table) >= MAX_OPEN:
             records.append(self._close(next(iter(table.values()))))
         touched = self.clock() if self.clock is not None else None
-        incident = Incident(rule, alert, _opening_extent(alert, event, t), touched)
+        anchors = tuple(value for value in (event.user, event.ip) if value is not None)
+        incident = Incident(rule, alert, _opening_extent(alert, event, t), touched, anchors)
         self._track(incident)
         if self.progress:
             records.append(self._record(incident, OPEN))
@@ -233,6 +267,10 @@ class IncidentTracker:
     def _track(self, incident: Incident) -> None:
         self.tables[incident.opening.rule][incident.opening.subject] = incident
         self.count += 1
+        incident.order = next(self._ties)
+        anchors = self.anchors
+        for value in incident.anchors:
+            anchors[value] = anchors.get(value, 0) + 1
         deadline = incident.extent.last + incident.window
         heapq.heappush(self._due, (deadline, next(self._ties), incident))
         if incident.touched is not None:
@@ -248,7 +286,7 @@ class IncidentTracker:
         if event.ip is not None:
             extent.ips.add(event.ip)
         if event.user is not None:
-            extent.users.add(event.user)
+            extent.users.add(safe_text(event.user, MAX_FIELD))
         if event.kind is _TRANSFER and event.ok:
             extent.nbytes = (extent.nbytes or 0) + (event.nbytes or 0)
             if event.path is not None:
@@ -276,6 +314,13 @@ class IncidentTracker:
         del self.tables[incident.opening.rule][incident.opening.subject]
         self.count -= 1
         incident.is_open = False
+        anchors = self.anchors
+        for value in incident.anchors:
+            left = anchors[value] - 1
+            if left:
+                anchors[value] = left
+            else:
+                del anchors[value]
         return self._record(incident, CLOSED)
 
     def close_idle(self, now: float, wall: float | None = None) -> list[Alert]:
@@ -310,28 +355,29 @@ class IncidentTracker:
         closed, the others' final figures with status `open` (the log ended while they went
         on). The tracker is empty after it."""
         records = self.close_idle(now)
-        going_on = [
-            self._record(incident, OPEN)
-            for table in self.tables.values()
-            for incident in table.values()
-        ]
+        going_on = sorted(
+            (incident for table in self.tables.values() for incident in table.values()),
+            key=lambda incident: incident.order,
+        )
         for table in self.tables.values():
             for incident in table.values():
                 incident.is_open = False
             table.clear()
         self.count = 0
+        self.anchors.clear()
         self._due, self._wall_due = [], []
-        return records + sorted(going_on, key=lambda record: record.first_seen)
+        return records + [self._record(incident, OPEN) for incident in going_on]
 
     def _record(self, incident: Incident, status: str, change: str | None = None) -> Alert:
         opening, extent = incident.opening, incident.extent
         ips, users = extent.ips, extent.users
         files = tuple(extent.files)
-        details = dict(opening.details)
-        if "users" in details:
-            details["users"] = list(users.kept)
-        if change is not None:
-            details["change"] = change
+        details = opening.details
+        if "users" in details or change is not None:
+            # the names are the record's `user` or `users` (with users_total), not details
+            details = {k: v for k, v in details.items() if k != "users"}
+            if change is not None:
+                details["change"] = change
         several_ips = ips.total > 1
         several_users = users.total > 1
         return Alert(
@@ -380,6 +426,7 @@ class IncidentTracker:
                 "users": [list(incident.extent.users.kept), incident.extent.users.total],
                 "files": [list(incident.extent.files), incident.extent.files_total],
                 "level": list(incident.level),
+                "anchors": list(incident.anchors),
             }
             for table in self.tables.values()
             for subject, incident in table.items()
@@ -414,7 +461,8 @@ class IncidentTracker:
                 members.total = max(members.total, int(total))
             kept_files, extent.files_total = item["files"][0], int(item["files"][1])
             extent.files = dict.fromkeys(str(path) for path in kept_files)
-            incident = Incident(rule, opening, extent, touched)
+            anchors = tuple(str(value) for value in item.get("anchors", ()))
+            incident = Incident(rule, opening, extent, touched, anchors)
             incident.level = (int(item["level"][0]), int(item["level"][1]))
             if opening.subject not in self.tables[rule.name]:
                 self._track(incident)

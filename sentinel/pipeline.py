@@ -252,7 +252,7 @@ class Pipeline:
             stats.unparsed += 1
         return event
 
-    def process_event(self, event: Event, stats: SourceStats) -> Sequence[Alert]:
+    def process_event(self, event: Event, stats: SourceStats) -> Sequence[Alert]:  # noqa: PLR0912 (the hot path, inlined)
         ts = event.ts
         if ts is self._last_ts:  # parsers hand out one datetime per distinct timestamp
             t = self._last_t
@@ -281,11 +281,16 @@ class Pipeline:
         if not feeds:
             return self._take_closed() if self._closed else ()
         alerts = feeds[0](event, t) if len(feeds) == 1 else self._feed_all(feeds, event, t)
-        if not alerts and not self.incidents.count:
-            return self._take_closed() if self._closed else ()
+        if not alerts:
+            anchors = self.incidents.anchors  # what `IncidentTracker.concerns` says, inline
+            ip, user = event.ip, event.user
+            if not ((ip is not None and ip in anchors) or (user is not None and user in anchors)):
+                return self._take_closed() if self._closed else ()
         records = self.incidents.observe(event, t, alerts)
         if self._closed:
             records = [*self._take_closed(), *records]
+        elif not records:
+            return records
         if alerts:
             self.count_alerts(alerts)  # the incidents the rules opened
         return records

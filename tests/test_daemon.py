@@ -105,6 +105,7 @@ def test_anonymous_session_on_live_vsftpd_opens_grows_and_closes(
             anon.download(accounts.ANON_FILE)
             receiver.wait_for(2, timeout=2.0)
             download_latency = time.monotonic() - began
+            assert daemon.metric("sentinel_incidents_open", rule="anonymous_access") == 1
             path = "/" + accounts.ANON_FILE
             manager.wait_for(
                 lambda found: any(path in a["annotations"]["summary"] for a in found), timeout=5
