@@ -53,30 +53,20 @@ def test_image_is_what_the_dockerfile_promises(sentinel_image: Image) -> None:
 
 def test_replay_runs_without_a_configuration(sentinel_image: Image) -> None:
     """`podman run --rm -v /var/log:/logs:ro IMAGE replay /logs/vsftpd.log`, on a bundled log."""
-    options = (
-        "--network",
-        "none",
-        "--read-only",
-        "--cap-drop",
-        "ALL",
-        "-v",
-        f"{SCENARIO}:/logs:ro",
-    )
-    result = run(options, sentinel_image.name, "replay", "--json", "/logs/vsftpd.log")
+    options = ("--network", "none", "--read-only", "--cap-drop", "ALL")
+    mount = ("-v", f"{SCENARIO}:/logs:ro")
+    result = run((*options, *mount), sentinel_image.name, "replay", "--json", "/logs/vsftpd.log")
     alerts = [json.loads(line) for line in result.stdout.splitlines()]
     expected = json.loads((SCENARIO / "vsftpd.expected.json").read_text())
-    found = [
-        {key: alert[key] for key in incident}
-        for alert, incident in zip(alerts, expected, strict=False)
-    ]
-    assert len(alerts) == len(expected)
+    keys = ("rule", "user", "ip")  # what vsftpd.expected.json says of each incident
+    found = [{key: alert[key] for key in keys if key in alert} for alert in alerts]
     assert sorted(map(str, found)) == sorted(map(str, expected))
     assert f"{len(expected)} alerts" in result.stderr
 
 
 @pytest.fixture
 def mounts(tmp_path: Path) -> Iterator[dict[str, Path]]:
-    """Host directories for the container, with explicit modes (the test may run under umask 077)."""
+    """Host directories for the container, with explicit modes (tests may run under umask 077)."""
     paths = {name: tmp_path / name for name in ("etc", "logs", "state", "prometheus")}
     for name, path in paths.items():
         path.mkdir()
@@ -151,7 +141,7 @@ def test_daemon_in_the_container(sentinel_image: Image, mounts: dict[str, Path])
         finally:
             prometheus.stop()
             container.remove()
-    files = [p for p in mounts["state"].rglob("*")]
+    files = list(mounts["state"].rglob("*"))
     assert any(p.name.startswith("sentinel.db") for p in files)
     for path in files:
         mode = path.stat().st_mode & 0o777
