@@ -321,7 +321,7 @@ def dockerignore_keeps(path: str) -> bool:
             continue
         negated = pattern.startswith("!")
         pattern = pattern.removeprefix("!").rstrip("/")
-        if pattern == "*" or pattern == path or path.startswith(pattern + "/"):
+        if pattern in {"*", path} or path.startswith(pattern + "/"):
             kept = negated
     return kept
 
