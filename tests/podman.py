@@ -100,50 +100,55 @@ def prepare_inputs() -> tuple[Path, Path]:
     """The cached base tarball and wheel directory, made (side by side) if missing."""
     CACHE.mkdir(mode=0o700, parents=True, exist_ok=True)
     base, wheels = base_tarball_path(), wheels_path()
+    base_tmp, wheels_tmp = scratch(base), scratch(wheels)
     wheel_job = None
-    if not wheels.is_dir():
-        wheels_tmp = scratch(wheels)
-        wheels_tmp.mkdir(mode=0o700)
-        command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", wheels_tmp]
-        wheel_job = subprocess.Popen(
-            [*command, *image_requirements()],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        if not base.is_file():
-            base_tmp = scratch(base)
-            result = subprocess.run(
-                [
-                    "mmdebstrap",
-                    "--quiet",
-                    "--variant=minbase",
-                    f"--include={','.join(PACKAGES)}",
-                    *(f"--dpkgopt={option}" for option in DPKG_OPTIONS),
-                    SUITE,
-                    base_tmp,
-                    MIRROR,
-                ],
+        if not wheels.is_dir():
+            wheels_tmp.mkdir(mode=0o700)
+            command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", wheels_tmp]
+            wheel_job = subprocess.Popen(
+                [*command, *image_requirements()],
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=MAKE_TIMEOUT,
-                check=False,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
             )
-            assert result.returncode == 0, f"mmdebstrap: {result.stderr[-2000:]}"
-            base_tmp.chmod(0o600)
+        if not base.is_file():
+            make_base(base_tmp)
             base_tmp.replace(base)
         if wheel_job is not None:
             output, _ = wheel_job.communicate(timeout=MAKE_TIMEOUT)
             assert wheel_job.returncode == 0, f"pip wheel: {output.decode(errors='replace')}"
             wheels_tmp.replace(wheels)
-            wheel_job = None
     finally:
-        if wheel_job is not None:  # only the job this function started
+        if wheel_job is not None and wheel_job.poll() is None:  # only the job started here
             wheel_job.kill()
             wheel_job.wait(10)
+        shutil.rmtree(wheels_tmp, ignore_errors=True)  # what a failure left
+        base_tmp.unlink(missing_ok=True)
     return base, wheels
+
+
+def make_base(path: Path) -> None:
+    """A Debian root file system as a tarball (mmdebstrap picks the format from `.tar`)."""
+    result = subprocess.run(
+        [
+            "mmdebstrap",
+            "--quiet",
+            "--variant=minbase",
+            f"--include={','.join(PACKAGES)}",
+            *(f"--dpkgopt={option}" for option in DPKG_OPTIONS),
+            SUITE,
+            path,
+            MIRROR,
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=MAKE_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, f"mmdebstrap: {result.stderr[-2000:]}"
+    path.chmod(0o600)
 
 
 def token() -> str:

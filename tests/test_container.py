@@ -25,8 +25,6 @@ from tests.realservers.proc import free_port, wait_until
 from tests.receivers import HttpReceiver
 from tests.test_prometheus import Prometheus
 
-pytestmark = pytest.mark.usefixtures("sentinel_image")
-
 SCENARIO = Path(__file__).parent / "samples" / "scenario"
 UID = 10001  # the Dockerfile's fixed uid and gid
 ADM = 4  # group adm on Debian and Ubuntu, in the image as on the host
