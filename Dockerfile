@@ -16,7 +16,7 @@
 # health check below connects to 127.0.0.1 inside the container, which that also serves.
 #
 # BASE: any Debian-like image with Python >= 3.11, its venv module, groupadd and useradd
-# (tests/test_container.py builds on a Debian 12 base made with debootstrap).
+# (the tests build it on a Debian 12 base made with mmdebstrap: tests/podman.py).
 # PIP_OPTIONS: extra pip options, e.g. an offline build from a directory of wheels:
 #   podman build -v "$PWD/wheels:/wheels:ro" --build-arg PIP_OPTIONS="--no-index --find-links /wheels" .
 ARG BASE=python:3.11-slim

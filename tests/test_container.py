@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from sentinel import __version__
-from tests.daemonproc import CAPTURED, vsftpd_stamp
+from tests.daemonproc import anonymous_login
 from tests.podman import Container, Image, podman, run
 from tests.realservers.proc import free_port, wait_until
 from tests.receivers import HttpReceiver
@@ -29,9 +29,6 @@ SCENARIO = Path(__file__).parent / "samples" / "scenario"
 UID = 10001  # the Dockerfile's fixed uid and gid
 ADM = 4  # group adm on Debian and Ubuntu, in the image as on the host
 MAX_IMAGE_BYTES = 300 * 1024 * 1024
-ANON_LOGIN = next(
-    line[24:] for line in CAPTURED.read_text().splitlines() if "anon password" in line
-)
 
 
 def test_image_is_what_the_dockerfile_promises(sentinel_image: Image) -> None:
@@ -122,7 +119,7 @@ def test_daemon_in_the_container(sentinel_image: Image, mounts: dict[str, Path])
             assert found[0]["metric"]["version"] == __version__
 
             with (mounts["logs"] / "vsftpd.log").open("a") as log:
-                log.write(vsftpd_stamp() + ANON_LOGIN + "\n")
+                log.write(anonymous_login("127.0.0.9") + "\n")
             [posted] = receiver.wait_for(1, timeout=15)
             assert "anonymous_access" in posted.json()["title"]
             assert "mozilla@example.com" not in posted.body.decode()  # the anonymous password

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.daemonproc import CAPTURED, vsftpd_stamp
+from tests.daemonproc import anonymous_login
 from tests.podman import Container, Image
 from tests.realservers.proc import free_port, wait_until
 from tests.receivers import HttpReceiver
@@ -25,7 +25,6 @@ from tests.receivers import HttpReceiver
 REPO = Path(__file__).resolve().parents[1]
 UID = 10001  # the image's sentinel user, which sysusers finds and keeps
 CAP_DAC_READ_SEARCH = 1 << 2
-ANON_LOGIN = next(line[24:] for line in CAPTURED.read_text().splitlines() if "anon pass" in line)
 WATCHDOG_DROP_IN = "/run/systemd/system/sentinel.service.d/watchdog.conf"
 
 
@@ -96,9 +95,9 @@ def config(port: int, receiver: HttpReceiver, name: str = "systemd-test") -> dic
     }
 
 
-def anonymous_login(logs: Path, ip: str) -> None:
+def append_anonymous_login(logs: Path, ip: str) -> None:
     with (logs / "vsftpd.log").open("a") as log:
-        log.write(vsftpd_stamp() + ANON_LOGIN.replace('"127.0.0.9"', f'"{ip}"') + "\n")
+        log.write(anonymous_login(ip) + "\n")
 
 
 @pytest.fixture
@@ -127,7 +126,7 @@ def test_start_alert_reload_and_stop(
     assert "following 1 source(s)" in started["StatusText"]
     pid = started["MainPID"]
 
-    anonymous_login(logs, "127.0.0.21")
+    append_anonymous_login(logs, "127.0.0.21")
     [posted] = receiver.wait_for(1, timeout=15)
     assert "anonymous_access" in posted.json()["title"]
 
@@ -143,7 +142,7 @@ def test_start_alert_reload_and_stop(
     )
     assert "configuration not reloaded, keeping the running one" in journal(service)
     assert show(service, "ActiveState", "MainPID") == {"ActiveState": "active", "MainPID": pid}
-    anonymous_login(logs, "127.0.0.22")  # the old configuration still runs and notifies
+    append_anonymous_login(logs, "127.0.0.22")  # the old configuration still runs and notifies
     assert len(receiver.wait_for(2, timeout=15)) == 2
 
     port = free_port()
