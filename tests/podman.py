@@ -29,7 +29,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("SENTINEL_TEST_CACHE", REPO / ".cache" / "containers"))
 PODMAN = ("podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs")
-LIMITS = ("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
+# No health-check timer: podman would ask the host's systemd for one, and there may be none;
+# tests run the check themselves with `podman healthcheck run`.
+RUN_OPTIONS = (
+    "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--health-interval=disable",
+)  # fmt: skip
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
 # systemd, systemd-sysv and dbus let the same base boot the unit (test_systemd_boot.py); they
@@ -211,7 +215,7 @@ def sentinel_image() -> Iterator[Image]:
 
 def run(options: tuple[str, ...], image: str, *command: str) -> subprocess.CompletedProcess[str]:
     """`podman run --rm` with what these machines need, for a command that ends by itself."""
-    return podman("run", "--rm", *LIMITS, *options, image, *command)
+    return podman("run", "--rm", *RUN_OPTIONS, *options, image, *command)
 
 
 class Container:
@@ -219,12 +223,7 @@ class Container:
 
     def __init__(self, image: str, *options: str, command: tuple[str, ...] = ()) -> None:
         self.name = f"sentinel-test-{token()}"
-        # No health-check timer: podman would ask the host's systemd for one; tests run the
-        # check themselves with `podman healthcheck run`.
-        podman(
-            "run", "--detach", "--name", self.name, "--health-interval", "disable",
-            *LIMITS, *options, image, *command,
-        )  # fmt: skip
+        podman("run", "--detach", "--name", self.name, *RUN_OPTIONS, *options, image, *command)
 
     def exec(
         self, *command: str, user: str | None = None, stdin: str | None = None, check: bool = True

@@ -46,10 +46,15 @@ def test_image_is_what_the_dockerfile_promises(sentinel_image: Image) -> None:
     assert result.stdout.strip() == f"sentinel {__version__}"
 
 
-def test_replay_runs_without_a_configuration(sentinel_image: Image) -> None:
+def test_replay_runs_without_a_configuration(sentinel_image: Image, tmp_path: Path) -> None:
     """`podman run --rm -v /var/log:/logs:ro IMAGE replay /logs/vsftpd.log`, on a bundled log."""
+    logs = tmp_path / "logs"  # a copy the image's uid can read, whatever the checkout's umask
+    logs.mkdir(mode=0o755)
+    logs.chmod(0o755)
+    shutil.copyfile(SCENARIO / "vsftpd.log", logs / "vsftpd.log")
+    (logs / "vsftpd.log").chmod(0o644)
     options = ("--network", "none", "--read-only", "--cap-drop", "ALL")
-    mount = ("-v", f"{SCENARIO}:/logs:ro")
+    mount = ("-v", f"{logs}:/logs:ro")
     result = run((*options, *mount), sentinel_image.name, "replay", "--json", "/logs/vsftpd.log")
     alerts = [json.loads(line) for line in result.stdout.splitlines()]
     expected = json.loads((SCENARIO / "vsftpd.expected.json").read_text())
