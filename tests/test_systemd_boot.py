@@ -196,6 +196,8 @@ def test_hardening_is_in_force(service: Container) -> None:
     rows = state.stdout.splitlines()
     assert any("sentinel.db" in row for row in rows)
     assert all(row.startswith("600 sentinel ") for row in rows), rows
+    config = service.exec("stat", "--format=%a %U %G", "/etc/sentinel/sentinel.yaml").stdout
+    assert config.split() == ["640", "root", "sentinel"]  # systemd/sentinel.tmpfiles
 
 
 def test_watchdog_restarts_a_daemon_that_stops_answering(booted: Container) -> None:
