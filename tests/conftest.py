@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.realservers.fixtures"]
+pytest_plugins = ["tests.realservers.fixtures", "tests.podman"]
 
 THREAD_GRACE = 5.0  # seconds a stopping thread may take to finish after the test
 

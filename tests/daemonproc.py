@@ -29,6 +29,9 @@ FAIL_TEMPLATE = next(
 DOWNLOAD_TEMPLATE = next(
     line[24:] for line in CAPTURED.read_text().splitlines() if "OK DOWNLOAD" in line
 )
+ANON_LOGIN_TEMPLATE = next(
+    line[24:] for line in CAPTURED.read_text().splitlines() if "anon password" in line
+)
 CAPTURED_IP = '"127.0.0.7"'
 
 
@@ -44,6 +47,10 @@ def vsftpd_stamp(moment: datetime | None = None) -> str:
 
 def failed_login(ip: str, moment: datetime | None = None) -> str:
     return vsftpd_stamp(moment) + FAIL_TEMPLATE.replace(CAPTURED_IP, f'"{ip}"')
+
+
+def anonymous_login(ip: str, moment: datetime | None = None) -> str:
+    return vsftpd_stamp(moment) + ANON_LOGIN_TEMPLATE.replace('"127.0.0.9"', f'"{ip}"')
 
 
 def download(ip: str, n: int, moment: datetime | None = None) -> str:
