@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sentinel.alerts import Alert
+from sentinel.attempts import AttemptLedger
 from sentinel.config.model import Config
 from sentinel.events import Direction, Event, Kind
 from sentinel.parsers.context import ParseContext, Parser
@@ -19,6 +20,7 @@ EXPIRE_EVERY = 60.0  # seconds of event time between two expiries of the rules' 
 SESSIONS_TRACKED = 65_536
 TRANSFER_PAIRING = 2.0  # seconds: vsftpd writes its log and xferlog lines within this
 FAILURE_PAIRING = 5.0  # seconds: pam_unix logs ~2 s before vsftpd (whole seconds both)
+MAX_FEEDS = 1_000  # an event of `times` N is fed to the rules min(N, this) times
 
 
 Feed = Callable[[Event, float], Sequence[Alert]]
@@ -26,6 +28,7 @@ Feed = Callable[[Event, float], Sequence[Alert]]
 # cost paid on every line.
 _TRANSFER, _LOGIN_SUCCESS, _LOGIN_FAILURE = Kind.TRANSFER, Kind.LOGIN_SUCCESS, Kind.LOGIN_FAILURE
 _SESSION_START, _SESSION_END, _DOWNLOAD = Kind.SESSION_START, Kind.SESSION_END, Direction.DOWNLOAD
+_INVALID_USER = Kind.INVALID_USER
 COUNTED = frozenset({_TRANSFER, _LOGIN_FAILURE, _LOGIN_SUCCESS})
 SESSION_KINDS = frozenset({_SESSION_START, _SESSION_END})
 _DIRECTIONS = {direction: direction.value for direction in Direction}
@@ -129,7 +132,10 @@ class Pipeline:
     """Events in, alerts out, counters on the side.
 
     `process_line` is the hot path: parse, count, join, dedup, dispatch by kind to the
-    rules that want it. Rule windows expire on event time, never the wall clock.
+    rules that want it. Rule windows expire on event time, never the wall clock. sshd's
+    failures go through the attempt ledger first, which counts each attempt once. An event
+    that stands for N (`Event.times`, rsyslog's repeat notice) counts N in the metrics and
+    is fed to the rules N times (at most MAX_FEEDS).
     """
 
     def __init__(
@@ -147,6 +153,7 @@ class Pipeline:
         self.stats: dict[str, SourceStats] = {}
         self.alert_counts: dict[tuple[str, str], int] = {}
         self.sessions = SessionJoin()
+        self.attempts = AttemptLedger()
         self.dedup: CrossSourceDedup | None = None
         self.pair_sources(len(config.sources) > 1 if pair_sources is None else pair_sources)
         self._next_expiry = 0.0
@@ -249,6 +256,13 @@ class Pipeline:
             event.user is None or event.ip is None or kind in SESSION_KINDS
         ):
             event = self.sessions.apply(event)
+        session = event.session
+        if (kind is _LOGIN_FAILURE or kind is _INVALID_USER) and session and session[:4] == "ssh:":
+            found = self.attempts.apply(event, t)
+            if found is None:
+                stats.counted_before += 1
+                return ()
+            event = found
         if kind in COUNTED:
             if self.dedup is not None and self.dedup.is_duplicate(event, t):
                 stats.duplicates += 1
@@ -256,10 +270,19 @@ class Pipeline:
             self._count(event, stats)
         if t >= self._next_expiry:
             self.expire(t)
-        feeds = self.by_kind[kind]
+        return self._dispatch(event, t)
+
+    def _dispatch(self, event: Event, t: float) -> Sequence[Alert]:
+        """The event to the rules that take its kind."""
+        feeds = self.by_kind[event.kind]
         if not feeds:
             return ()
-        alerts = feeds[0](event, t) if len(feeds) == 1 else self._feed_all(feeds, event, t)
+        if event.times != 1:
+            alerts = self._feed_times(feeds, event, t)
+        elif len(feeds) == 1:
+            alerts = feeds[0](event, t)
+        else:
+            alerts = self._feed_all(feeds, event, t)
         if alerts:
             self.count_alerts(alerts)
         return alerts
@@ -271,6 +294,14 @@ class Pipeline:
             found = feed(event, t)
             if found:
                 alerts = [*alerts, *found]
+        return alerts
+
+    @classmethod
+    def _feed_times(cls, feeds: list[Feed], event: Event, t: float) -> Sequence[Alert]:
+        """An event that stands for several, fed once for each (bounded by MAX_FEEDS)."""
+        alerts: list[Alert] = []
+        for _ in range(min(max(event.times, 0), MAX_FEEDS)):
+            alerts.extend(cls._feed_all(feeds, event, t))
         return alerts
 
     def count_alerts(self, alerts: Sequence[Alert]) -> None:
@@ -287,17 +318,19 @@ class Pipeline:
             if self.on_download is not None and event.direction is _DOWNLOAD:
                 self.on_download(event)
             direction = _DIRECTIONS[event.direction]
-            stats.transfers[direction] = stats.transfers.get(direction, 0) + 1
-            stats.transfer_bytes[direction] = stats.transfer_bytes.get(direction, 0) + (
-                event.nbytes or 0
+            times = event.times
+            stats.transfers[direction] = stats.transfers.get(direction, 0) + times
+            stats.transfer_bytes[direction] = (
+                stats.transfer_bytes.get(direction, 0) + (event.nbytes or 0) * times
             )
             return
         key = _LOGIN_KEYS[event.kind, bool(event.anonymous)]
-        stats.logins[key] = stats.logins.get(key, 0) + 1
+        stats.logins[key] = stats.logins.get(key, 0) + event.times
 
     def expire(self, now: float) -> None:
         for rule in self.rules:
             rule.expire(now)
+        self.attempts.expire(now)
         self._next_expiry = now + EXPIRE_EVERY
 
     def dump_state(self) -> dict[str, Any]:
