@@ -66,6 +66,8 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
         if found is None:
             return None
         return Event(ts, _INVALID_USER, ctx.source, found[0], found[1], session=session)
+    if text.startswith("ROOT LOGIN REFUSED FROM "):
+        return _root_refused(ts, session, text, ctx)
     return _other(ts, session, _unsuffixed(text), ctx)
 
 
@@ -132,13 +134,20 @@ def _other(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> E
         return _not_allowed(ts, session, text, ctx)
     if head[:4] == "PAM " and text[4:5].isdigit():
         return _pam_more(ts, session, text, ctx)
-    if text.startswith("ROOT LOGIN REFUSED FROM "):
-        address = text[24:].split(" ", 1)[0]
-        return Event(
-            ts, _LOGIN_FAILURE, ctx.source, "root", ip(address), session=session,
-            detail="root_refused",
-        )  # fmt: skip
     return None
+
+
+def _root_refused(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> Event:
+    """`ROOT LOGIN REFUSED FROM H[ port N]`: root got in and PermitRootLogin turned it away.
+
+    auth.c auth_root_allowed() runs in the monitor and again in the pre-auth child, whose
+    copy ends in ` [preauth]` (OpenSSH >= 6.x, where the child's lines go through the
+    monitor): the monitor's line is the attempt, the child's is a SECURITY notice.
+    """
+    preauth = text.endswith(_PREAUTH)
+    address = ip(_unsuffixed(text)[24:].split(" ", 1)[0])
+    kind = Kind.SECURITY if preauth else _LOGIN_FAILURE
+    return Event(ts, kind, ctx.source, "root", address, session=session, detail="root_refused")
 
 
 def _error(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> Event | None:
