@@ -12,7 +12,8 @@ One guess often shows as several lines of one connection (one sshd pid):
   and a connection closed, reset or disconnected while authenticating. A summary stands
   for its attempts only where none of the connection's failures was logged one by one
   (LogLevel ERROR, publickey failures at VERBOSE, a client that named a user and left):
-  then it counts as its own (`times`: 1, N for PAM's line).
+  then it counts as its own (`times`: 1, N for PAM's line), if the connection's lines
+  name an address.
 A failure rsyslog folded into `message repeated N times` counts N (`Event.times`).
 
 State: per connection (source, `ssh:<pid>`), the failures counted and the pending echo,
@@ -74,8 +75,8 @@ class AttemptLedger:
             return event
         detail = event.detail
         if detail in SUMMARIES:
-            if conn.failures:
-                return None
+            if conn.failures or (event.ip is None and conn.ip is None):
+                return None  # counted one by one; or nothing says who it was
         elif detail in ECHOES:
             conn.echo, conn.echo_t = detail, t
         elif conn.echo is not None and self._echoed(conn, event, t):
