@@ -16,18 +16,20 @@ One guess often shows as several lines of one connection (one sshd pid):
   name an address.
 A failure rsyslog folded into `message repeated N times` counts N (`Event.times`).
 
-State: per connection (source, `ssh:<pid>`), the failures counted and the pending echo,
-in a KeyTable capped at CONNECTIONS_TRACKED and forgotten IDLE seconds (event time) after
-its last line. Not carried across a restart: a summary line read just after one may count
-attempts already counted before it.
+State: per connection (source, `ssh:<pid>`), the failures counted, the pending echo, the
+address and user, in two generations of CONNECTIONS_TRACKED / 2 connections each (the
+current one, and the one before it, dropped whole when the current one fills: at most
+CONNECTIONS_TRACKED, each kept for at least the next CONNECTIONS_TRACKED / 2 connections'
+lines), and none older than IDLE seconds (event time), so that a reused pid starts afresh.
+Plain dicts rather than a KeyTable: this runs on every failure of a flood. Not carried
+across a restart: a summary line read just after one may count attempts already counted.
 """
 
 from __future__ import annotations
 
 from sentinel.events import Event, Kind
-from sentinel.rules.base import KeyTable
 
-CONNECTIONS_TRACKED = 65_536
+CONNECTIONS_TRACKED = 4_096  # sshd keeps MaxStartups (default 100) unauthenticated at most
 IDLE = 600.0  # seconds: well past sshd's LoginGraceTime (120 s), after which it is over
 ECHO_WINDOW = 1.0  # seconds: the echo and its `Failed` line are logged together
 SUMMARIES = frozenset({"max_tries", "too_many", "pam_more", "preauth_closed"})
@@ -36,68 +38,69 @@ ECHOES: dict[str, str | None] = {"pam_error": "keyboard-interactive", "root_refu
 _LOGIN_FAILURE, _INVALID_USER = Kind.LOGIN_FAILURE, Kind.INVALID_USER
 
 
-class _Connection:
-    """What the ledger knows of one sshd connection."""
-
-    __slots__ = ("echo", "echo_t", "failures", "ip", "t", "user")
-
-    def __init__(self) -> None:
-        self.failures = 0
-        self.echo: str | None = None  # the pending echo's detail
-        self.echo_t = 0.0
-        self.user: str | None = None
-        self.ip: str | None = None
-        self.t = 0.0
+_Connection = tuple[int, str | None, float, str | None, str | None, float]
+"""What the ledger knows of one connection: failures counted, the pending echo (its
+detail and time), address, user, time of the last line. A tuple of plain values, replaced
+on each line: built in C, and the garbage collector soon stops tracking it (a flood of
+new connections would otherwise make every collection longer)."""
+_NEW: _Connection = (0, None, 0.0, None, None, 0.0)
 
 
 class AttemptLedger:
     """Decides which of sshd's failure lines count, and for how many attempts."""
 
-    __slots__ = ("_connections",)
+    __slots__ = ("_current", "_previous", "evictions")
 
     def __init__(self) -> None:
-        self._connections: KeyTable[_Connection] = KeyTable(CONNECTIONS_TRACKED)
-
-    @property
-    def evictions(self) -> int:
-        return self._connections.evictions
+        self._current: dict[tuple[str, str], _Connection] = {}
+        self._previous: dict[tuple[str, str], _Connection] = {}
+        self.evictions = 0  # connections forgotten with their generation
 
     def apply(self, event: Event, t: float) -> Event | None:
         """The event to count (its address filled in from the connection), or None when the
-        attempts it stands for are already counted. Only sshd's failures and notices."""
-        conn = self._connections.renew((event.source, event.session), _Connection)
-        conn.t = t
-        if event.ip is not None:
-            conn.ip = event.ip
-        if event.user is not None:
-            conn.user = event.user
-        if event.kind is not _LOGIN_FAILURE:
+        attempts it stands for are already counted. sshd's failures; others pass."""
+        session = event.session
+        if session is None or session[:4] != "ssh:":
             return event
-        detail = event.detail
-        if detail in SUMMARIES:
-            if conn.failures or (event.ip is None and conn.ip is None):
-                return None  # counted one by one; or nothing says who it was
-        elif detail in ECHOES:
-            conn.echo, conn.echo_t = detail, t
-        elif conn.echo is not None and self._echoed(conn, event, t):
-            conn.echo = None
-            return None
-        conn.failures += event.times
-        if event.ip is None and conn.ip is not None:
-            # `Disconnecting: Too many authentication failures for X` names no address
-            ts, kind, source, user, _, *rest = event
-            return Event._make((ts, kind, source, user or conn.user, conn.ip, *rest))
-        return event
-
-    @staticmethod
-    def _echoed(conn: _Connection, event: Event, t: float) -> bool:
-        """Whether this `Failed` line is the attempt the pending echo already counted."""
-        method = ECHOES[conn.echo] if conn.echo is not None else None
-        if t - conn.echo_t > ECHO_WINDOW:
-            conn.echo = None
-            return False
-        return method is None or (event.action or "").startswith(method)
+        key = (event.source, session)
+        state = self._current.get(key) or self._previous.get(key)
+        if state is None or t - state[5] > IDLE:
+            state = _NEW
+        failures, echo, echo_t, ip, user, _ = state
+        ip, user = event.ip or ip, event.user or user
+        found: Event | None = event
+        if event.kind is _LOGIN_FAILURE:
+            detail = event.detail
+            if detail in SUMMARIES:
+                if failures or ip is None:
+                    found = None  # counted one by one; or nothing says who it was
+            elif detail in ECHOES:
+                echo, echo_t = detail, t
+            elif echo is not None:
+                if t - echo_t <= ECHO_WINDOW and _echoed(echo, event):
+                    found = None
+                echo = None
+            if found is not None:
+                failures += event.times
+                if event.ip is None:
+                    # `Disconnecting: Too many authentication failures for X` names no address
+                    ts, kind, source, name, _, *rest = event
+                    found = Event._make((ts, kind, source, name or user, ip, *rest))
+        current = self._current
+        current[key] = (failures, echo, echo_t, ip, user, t)
+        if len(current) >= CONNECTIONS_TRACKED // 2:
+            self.evictions += len(self._previous)
+            self._previous, self._current = current, {}
+        return found
 
     def expire(self, now: float) -> None:
-        oldest = now - IDLE
-        self._connections.expire(lambda conn: conn.t < oldest)
+        """Forget the generation before the current one once all of it is IDLE."""
+        previous = self._previous
+        if previous and all(now - c[5] > IDLE for c in previous.values()):
+            self._previous = {}
+
+
+def _echoed(echo: str, event: Event) -> bool:
+    """Whether this `Failed` line is the attempt the pending echo already counted."""
+    method = ECHOES[echo]
+    return method is None or (event.action or "").startswith(method)

@@ -28,9 +28,9 @@ Feed = Callable[[Event, float], Sequence[Alert]]
 # cost paid on every line.
 _TRANSFER, _LOGIN_SUCCESS, _LOGIN_FAILURE = Kind.TRANSFER, Kind.LOGIN_SUCCESS, Kind.LOGIN_FAILURE
 _SESSION_START, _SESSION_END, _DOWNLOAD = Kind.SESSION_START, Kind.SESSION_END, Direction.DOWNLOAD
-_INVALID_USER = Kind.INVALID_USER
 COUNTED = frozenset({_TRANSFER, _LOGIN_FAILURE, _LOGIN_SUCCESS})
 SESSION_KINDS = frozenset({_SESSION_START, _SESSION_END})
+LEDGER_KINDS = frozenset({_LOGIN_FAILURE, Kind.INVALID_USER})  # what the attempt ledger reads
 _DIRECTIONS = {direction: direction.value for direction in Direction}
 _LOGIN_KEYS = {  # (kind, anonymous) -> the labels of sentinel_logins_total
     (kind, anonymous): (result, "true" if anonymous else "false")
@@ -241,7 +241,9 @@ class Pipeline:
             stats.unparsed += 1
         return event
 
-    def process_event(self, event: Event, stats: SourceStats) -> Sequence[Alert]:
+    def process_event(  # noqa: PLR0912 - the hot path inline: a call is a cost on every line
+        self, event: Event, stats: SourceStats
+    ) -> Sequence[Alert]:
         ts = event.ts
         if ts is self._last_ts:  # parsers hand out one datetime per distinct timestamp
             t = self._last_t
@@ -256,8 +258,7 @@ class Pipeline:
             event.user is None or event.ip is None or kind in SESSION_KINDS
         ):
             event = self.sessions.apply(event)
-        session = event.session
-        if (kind is _LOGIN_FAILURE or kind is _INVALID_USER) and session and session[:4] == "ssh:":
+        if kind in LEDGER_KINDS and event.session is not None:
             found = self.attempts.apply(event, t)
             if found is None:
                 stats.counted_before += 1
@@ -270,16 +271,10 @@ class Pipeline:
             self._count(event, stats)
         if t >= self._next_expiry:
             self.expire(t)
-        return self._dispatch(event, t)
-
-    def _dispatch(self, event: Event, t: float) -> Sequence[Alert]:
-        """The event to the rules that take its kind."""
-        feeds = self.by_kind[event.kind]
+        feeds = self.by_kind[kind]
         if not feeds:
             return ()
-        if event.times != 1:
-            alerts = self._feed_times(feeds, event, t)
-        elif len(feeds) == 1:
+        if len(feeds) == 1 and event.times == 1:
             alerts = feeds[0](event, t)
         else:
             alerts = self._feed_all(feeds, event, t)
@@ -289,19 +284,14 @@ class Pipeline:
 
     @staticmethod
     def _feed_all(feeds: list[Feed], event: Event, t: float) -> Sequence[Alert]:
+        """The event to each rule; one that stands for N, N times (at most MAX_FEEDS)."""
         alerts: Sequence[Alert] = ()
-        for feed in feeds:
-            found = feed(event, t)
-            if found:
-                alerts = [*alerts, *found]
-        return alerts
-
-    @classmethod
-    def _feed_times(cls, feeds: list[Feed], event: Event, t: float) -> Sequence[Alert]:
-        """An event that stands for several, fed once for each (bounded by MAX_FEEDS)."""
-        alerts: list[Alert] = []
-        for _ in range(min(max(event.times, 0), MAX_FEEDS)):
-            alerts.extend(cls._feed_all(feeds, event, t))
+        times = event.times
+        for _ in range(1 if times == 1 else min(times, MAX_FEEDS)):
+            for feed in feeds:
+                found = feed(event, t)
+                if found:
+                    alerts = [*alerts, *found]
         return alerts
 
     def count_alerts(self, alerts: Sequence[Alert]) -> None:

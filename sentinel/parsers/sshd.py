@@ -40,11 +40,6 @@ METHODS = frozenset(
     }
 )
 """Methods and keyboard-interactive devices sshd names; any other word is `unknown`."""
-_PREAUTH_CLOSED = (
-    "Connection closed by ",
-    "Connection reset by ",
-    "Disconnected from ",
-)
 _PAM_MORE = " more authentication failure"
 _MAX_TRIES = "error: maximum authentication attempts exceeded for "
 _TOO_MANY = ": Too many authentication failures"
@@ -55,12 +50,28 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
     session = f"ssh:{pid}" if pid else None
     if text[:1] == "[" and text.startswith("[ID "):  # illumos: `[ID 800047 auth.info] `
         close = text.find("] ", 4)
-        if close < 0:
-            return None
-        text = text[close + 2 :]
+        text = text[close + 2 :] if close > 0 else ""
     kind = _OUTCOMES.get(text[: text.find(" ") + 1])
-    if kind is not None:
-        return _outcome(ts, kind, session, text, ctx)
+    if kind is None:
+        return _notice(ts, session, text, ctx)
+    # `Accepted|Failed METHOD for [invalid user ]USER from ...`, the most common: inline
+    start = 7 if kind is _LOGIN_FAILURE else 9
+    for_at = text.find(" for ", start)
+    method = text[start:for_at]
+    if for_at < 0 or method == "none":  # `none` is a client probing, not a guess
+        return None
+    invalid = text.startswith(_INVALID, for_at + 5)
+    found = _user_and_address(text, for_at + 18 if invalid else for_at + 5)
+    if found is None:
+        return None
+    return Event(
+        ts, kind, ctx.source, found[0], found[1], False, None, None, None, session, True,
+        method if method in METHODS else _method(method), "invalid_user" if invalid else None,
+    )  # fmt: skip
+
+
+def _notice(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> Event | None:
+    """Every line but `Accepted` and `Failed`."""
     if text.startswith(("Invalid user ", "Illegal user ")):
         found = _user_and_address(_unsuffixed(text), 13)
         if found is None:
@@ -73,25 +84,6 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
 
 def _unsuffixed(text: str) -> str:
     return text[: -len(_PREAUTH)] if text.endswith(_PREAUTH) else text
-
-
-def _outcome(
-    ts: datetime, kind: Kind, session: str | None, text: str, ctx: ParseContext
-) -> Event | None:
-    start = 7 if kind is _LOGIN_FAILURE else 9
-    for_at = text.find(" for ", start)
-    method = text[start:for_at]
-    if for_at < 0 or method == "none":  # `none` is a client probing, not a guess
-        return None
-    invalid = text.startswith(_INVALID, for_at + 5)
-    found = _user_and_address(text, for_at + 5 + invalid * len(_INVALID))
-    if found is None:
-        return None
-    detail = "invalid_user" if invalid else None
-    return Event(
-        ts, kind, ctx.source, found[0], found[1], session=session, action=_method(method),
-        detail=detail,
-    )  # fmt: skip
 
 
 def _method(method: str) -> str:
@@ -113,14 +105,13 @@ def _user_and_address(text: str, start: int) -> tuple[str, str | None] | None:
         if from_at < 0:
             return None
         rest = text[from_at + 6 :].split(" ", 3)
-        if len(rest) == 1 or (rest[1] in _AFTER_ADDRESS and _port_ok(rest)):
+        if len(rest) == 1 or (
+            rest[1] in _AFTER_ADDRESS
+            and (rest[1] != "port" or (len(rest) > 2 and rest[2].isdigit() and len(rest[2]) < 6))
+        ):
             return text[start:from_at], ip(rest[0])
         end = from_at
     return None
-
-
-def _port_ok(rest: list[str]) -> bool:
-    return rest[1] != "port" or (len(rest) > 2 and number(rest[2]) is not None)
 
 
 def _other(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> Event | None:
@@ -202,8 +193,14 @@ def _closed(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> 
     """
     if text.startswith("Disconnecting"):
         return _too_many(ts, session, text, ctx)
-    prefix = next((p for p in _PREAUTH_CLOSED if text.startswith(p)), None)
-    found = None if prefix is None else _connection(text[len(prefix) :])
+    if text.startswith("Connection closed by "):
+        found = _connection(text[21:])
+    elif text.startswith("Connection reset by "):
+        found = _connection(text[20:])
+    elif text.startswith("Disconnected from "):
+        found = _connection(text[18:])
+    else:
+        return None
     return None if found is None else _summary(ts, session, found, ctx, detail="preauth_closed")
 
 

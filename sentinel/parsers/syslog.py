@@ -40,11 +40,17 @@ def split(line: str, ctx: ParseContext) -> Header | None:
         return _unusual(line, ctx)
     if ts is None:
         return None
+    fields = rest.split(" ", 2)  # the common case inline: `host prog[pid]: message`
+    if len(fields) == 3 and fields[1][-2:] == "]:" and fields[0][-1:] != ":":
+        tag = fields[1]
+        bracket = tag.find("[")
+        if bracket > 0:
+            return ts, tag[:bracket], tag[bracket + 1 : -2], fields[2]
     return _tagged(ts, rest)
 
 
 def _tagged(ts: datetime, rest: str) -> Header | None:
-    """`host prog[pid]: message` (or without the host) after the time."""
+    """`host prog[pid]: message`, `host prog: message`, without the host, `[prog]` tags."""
     fields = rest.split(" ", 2)
     if fields[0][-1:] == ":":  # no host name: the tag comes first
         fields = ["", *rest.split(" ", 1)]
