@@ -39,7 +39,11 @@ class Event(NamedTuple):
     for anonymous sessions it is "anonymous" and `anonymous` is true, whatever the server
     wrote in its user field (vsftpd and ProFTPD write the anonymous "password" there).
     `session` groups the lines of one client session where the server says so (pid, or
-    the client's address and port); None where it cannot be known.
+    the client's address and port); None where it cannot be known. `times` is how many
+    times the line says it happened: 1, or N for rsyslog's `message repeated N times:
+    [ ... ]`, which follows the message's first copy (capped at MAX_TIMES). Where a
+    line only summarises attempts (sshd's `maximum authentication attempts exceeded`), the
+    pipeline's attempt ledger decides whether they were already counted one by one.
     """
 
     ts: datetime
@@ -55,6 +59,11 @@ class Event(NamedTuple):
     ok: bool = True  # False for a failed transfer or file operation
     action: str | None = None  # for FILE_OP: mkdir, rmdir, delete, rename; for logins: method
     detail: str | None = None  # a short, fixed vocabulary word (e.g. "no_such_user", "pam")
+    times: int = 1  # how many events this line stands for (rsyslog's repeat notice)
+
+
+MAX_TIMES = 100_000
+"""The most events one line may stand for: rsyslog's count is whatever the line says."""
 
 
 ANONYMOUS_USER = "anonymous"

@@ -294,7 +294,7 @@ class IncidentTracker:
         rule = incident.rule
         counts = rule.counts
         if counts == "events":
-            extent.count += 1
+            extent.count += event.times  # rsyslog's `message repeated N times` stands for N
         elif counts == "users":
             extent.count = extent.users.total
         else:

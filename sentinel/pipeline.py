@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sentinel.alerts import OPEN, Alert
+from sentinel.attempts import AttemptLedger
 from sentinel.config.model import Config
 from sentinel.events import Direction, Event, Kind
 from sentinel.incidents import IncidentTracker
@@ -20,6 +21,7 @@ EXPIRE_EVERY = 60.0  # seconds of event time between two expiries of the rules' 
 SESSIONS_TRACKED = 65_536
 TRANSFER_PAIRING = 2.0  # seconds: vsftpd writes its log and xferlog lines within this
 FAILURE_PAIRING = 5.0  # seconds: pam_unix logs ~2 s before vsftpd (whole seconds both)
+MAX_FEEDS = 1_000  # an event of `times` N is fed to the rules min(N, this) times
 
 
 Feed = Callable[[Event, float], Sequence[Alert]]
@@ -29,6 +31,7 @@ _TRANSFER, _LOGIN_SUCCESS, _LOGIN_FAILURE = Kind.TRANSFER, Kind.LOGIN_SUCCESS, K
 _SESSION_START, _SESSION_END, _DOWNLOAD = Kind.SESSION_START, Kind.SESSION_END, Direction.DOWNLOAD
 COUNTED = frozenset({_TRANSFER, _LOGIN_FAILURE, _LOGIN_SUCCESS})
 SESSION_KINDS = frozenset({_SESSION_START, _SESSION_END})
+LEDGER_KINDS = frozenset({_LOGIN_FAILURE, Kind.INVALID_USER})  # what the attempt ledger reads
 _DIRECTIONS = {direction: direction.value for direction in Direction}
 _LOGIN_KEYS = {  # (kind, anonymous) -> the labels of sentinel_logins_total
     (kind, anonymous): (result, "true" if anonymous else "false")
@@ -141,7 +144,10 @@ class Pipeline:
     `process_line` is the hot path: parse, count, join, dedup, dispatch by kind to the
     rules that want it, then to the incident tracker when a rule fired or an incident is
     open. Rule windows expire on event time; the wall clock (`clock`, the daemon's) only
-    closes incidents of a log that went quiet (`close_idle`).
+    closes incidents of a log that went quiet (`close_idle`). sshd's
+    failures go through the attempt ledger first, which counts each attempt once. An event
+    that stands for N (`Event.times`, rsyslog's repeat notice) counts N in the metrics and
+    is fed to the rules N times (at most MAX_FEEDS).
     """
 
     def __init__(
@@ -164,6 +170,7 @@ class Pipeline:
         self.stats: dict[str, SourceStats] = {}
         self.alert_counts: dict[tuple[str, str], int] = {}
         self.sessions = SessionJoin()
+        self.attempts = AttemptLedger()
         self.dedup: CrossSourceDedup | None = None
         self.pair_sources(len(config.sources) > 1 if pair_sources is None else pair_sources)
         self._next_expiry = 0.0
@@ -252,7 +259,9 @@ class Pipeline:
             stats.unparsed += 1
         return event
 
-    def process_event(self, event: Event, stats: SourceStats) -> Sequence[Alert]:  # noqa: PLR0912 (the hot path, inlined)
+    def process_event(  # noqa: PLR0912 - the hot path inline: a call is a cost on every line
+        self, event: Event, stats: SourceStats
+    ) -> Sequence[Alert]:
         ts = event.ts
         if ts is self._last_ts:  # parsers hand out one datetime per distinct timestamp
             t = self._last_t
@@ -267,6 +276,12 @@ class Pipeline:
             event.user is None or event.ip is None or kind in SESSION_KINDS
         ):
             event = self.sessions.apply(event)
+        if kind in LEDGER_KINDS and event.session is not None:
+            found = self.attempts.apply(event, t)
+            if found is None:
+                stats.counted_before += 1
+                return ()
+            event = found
         if kind in COUNTED:
             if self.dedup is None and event.detail == "pam":
                 # PAM's line and the daemon's may share one file: pair them from now on
@@ -280,7 +295,10 @@ class Pipeline:
         feeds = self.by_kind[kind]
         if not feeds:
             return self._take_closed() if self._closed else ()
-        alerts = feeds[0](event, t) if len(feeds) == 1 else self._feed_all(feeds, event, t)
+        if len(feeds) == 1 and event.times == 1:
+            alerts = feeds[0](event, t)
+        else:
+            alerts = self._feed_all(feeds, event, t)
         if not alerts:
             anchors = self.incidents.anchors  # what `IncidentTracker.concerns` says, inline
             ip, user = event.ip, event.user
@@ -301,11 +319,14 @@ class Pipeline:
 
     @staticmethod
     def _feed_all(feeds: list[Feed], event: Event, t: float) -> Sequence[Alert]:
+        """The event to each rule; one that stands for N, N times (at most MAX_FEEDS)."""
         alerts: Sequence[Alert] = ()
-        for feed in feeds:
-            found = feed(event, t)
-            if found:
-                alerts = [*alerts, *found]
+        times = event.times
+        for _ in range(1 if times == 1 else min(times, MAX_FEEDS)):
+            for feed in feeds:
+                found = feed(event, t)
+                if found:
+                    alerts = [*alerts, *found]
         return alerts
 
     def count_alerts(self, alerts: Sequence[Alert]) -> None:
@@ -324,18 +345,20 @@ class Pipeline:
             if self.on_download is not None and event.direction is _DOWNLOAD:
                 self.on_download(event)
             direction = _DIRECTIONS[event.direction]
-            stats.transfers[direction] = stats.transfers.get(direction, 0) + 1
-            stats.transfer_bytes[direction] = stats.transfer_bytes.get(direction, 0) + (
-                event.nbytes or 0
+            times = event.times
+            stats.transfers[direction] = stats.transfers.get(direction, 0) + times
+            stats.transfer_bytes[direction] = (
+                stats.transfer_bytes.get(direction, 0) + (event.nbytes or 0) * times
             )
             return
         key = _LOGIN_KEYS[event.kind, bool(event.anonymous)]
-        stats.logins[key] = stats.logins.get(key, 0) + 1
+        stats.logins[key] = stats.logins.get(key, 0) + event.times
 
     def expire(self, now: float) -> None:
         for rule in self.rules:
             rule.expire(now)
         self._closed.extend(self.incidents.close_idle(now))
+        self.attempts.expire(now)
         self._next_expiry = now + EXPIRE_EVERY
 
     def close_idle(self, wall: float) -> list[Alert]:

@@ -17,6 +17,7 @@ class SourceStats:
     transfers: dict[str, int] = field(default_factory=dict)  # direction -> count
     transfer_bytes: dict[str, int] = field(default_factory=dict)  # direction -> bytes
     duplicates: int = 0  # events already seen through another source (vsftpd log + xferlog)
+    counted_before: int = 0  # sshd lines whose attempts were already counted (sentinel/attempts)
     rotations: int = 0  # files the follower moved on to (rename, copytruncate, recreate)
     cut_lines: int = 0  # lines longer than the follower's cap, cut
     read_errors: int = 0

@@ -22,10 +22,10 @@ from sentinel.parsers.context import ParseContext
 
 SAMPLES = Path(__file__).parent / "samples"
 SAMPLE_FILES = sorted(SAMPLES.glob("*.log"))
-DEFAULTS = {"anonymous": False, "ok": True}
+DEFAULTS = {"anonymous": False, "ok": True, "times": 1}
 FIELDS = (
     *("user", "ip", "anonymous", "path", "nbytes", "direction"),
-    *("session", "ok", "action", "detail"),
+    *("session", "ok", "action", "detail", "times"),
 )
 
 

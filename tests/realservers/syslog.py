@@ -21,6 +21,7 @@ from tests.realservers.proc import Server
 FACILITIES = "auth,authpriv.*;ftp.*"
 
 _CONF = """\
+{reduction}
 global(workDirectory="{dir}")
 module(load="imuxsock" SysSock.Use="off")
 # no rate limit: 105 sftp transfers log hundreds of lines in a second from one process
@@ -63,8 +64,12 @@ class Syslog:
 
 
 @contextmanager
-def rsyslogd(workdir: Path) -> Iterator[Syslog]:
-    """Runs rsyslogd in the foreground writing into `workdir`; stops it by PID on exit."""
+def rsyslogd(workdir: Path, *, repeat_reduction: bool = False) -> Iterator[Syslog]:
+    """Runs rsyslogd in the foreground writing into `workdir`; stops it by PID on exit.
+
+    `repeat_reduction`: `$RepeatedMsgReduction on`, as Ubuntu ships it: a message logged
+    again by the same program is written once, then `message repeated N times: [ ...]`.
+    """
     spool = workdir / "rsyslog"
     spool.mkdir()
     # processes that dropped privileges (internal-sftp runs as the user) must reach the socket,
@@ -76,6 +81,7 @@ def rsyslogd(workdir: Path) -> Iterator[Syslog]:
     traditional, rfc3339 = workdir / "syslog.log", workdir / "syslog.rfc3339.log"
     conf.write_text(
         _CONF.format(
+            reduction=f"$RepeatedMsgReduction {'on' if repeat_reduction else 'off'}",
             dir=spool,
             sock=sock,
             facilities=FACILITIES,
