@@ -64,7 +64,7 @@ directories:                          # trees to supervise
     anonymous: false                  # true for a public zone
     action: report                    # report | quarantine | delete (delete only when written here)
     quarantine_dir: /var/lib/sentinel/quarantine
-    served_as: /outgoing              # the path FTP/SFTP clients see this directory under (links transfers to files)
+    served_as: /outgoing              # the path FTP/SFTP clients see this directory under
 
 server_configs:                       # posture checks
   - {path: /etc/vsftpd.conf, kind: vsftpd}
