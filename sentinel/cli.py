@@ -66,6 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(alerts)
     alerts.add_argument("--since", metavar="DURATION", default=None, help="e.g. 1h, 7d")
     alerts.add_argument("--json", action="store_true", help="one JSON alert per line")
+
+    report = commands.add_parser("report", help="the incident report: were we affected?")
+    _config_option(report)
+    report.add_argument("--since", metavar="D", help="a duration back from now (7d) or a date")
+    report.add_argument("--until", metavar="D", help="a duration back from now or a date")
+    report.add_argument("--format", choices=("html", "json", "md"), default="html")
+    report.add_argument("--lang", choices=("en", "fr"), help="default: from the locale")
+    report.add_argument("-o", "--output", metavar="FILE", help="write here (mode 0600), not stdout")
+    report.add_argument("logs", nargs="*", metavar="LOG", help="logs (default: the state store)")
     return parser
 
 
