@@ -38,7 +38,7 @@ def _write(text: str, target: str | None) -> None:
     # user names and addresses are personal data: the file is private by its own mode
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(target, flags, 0o600)
-    with open(fd, "w", encoding="utf-8") as out:
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
 
 
@@ -100,5 +100,7 @@ def _html(facts: dict[str, object], words: object) -> str:
         if timeline.available():
             figure = timeline.draw(facts, words)
         else:
-            print("sentinel: matplotlib missing: no timeline (ftp-sentinel[report])", file=sys.stderr)
+            print(
+                "sentinel: matplotlib missing: no timeline (ftp-sentinel[report])", file=sys.stderr
+            )
     return render_html(facts, words, figure)

@@ -272,6 +272,7 @@ def count_identifiers(
     validator: Validator,
     counts: dict[str, int],
     samples: dict[str, str],
+    *,
     distinct: DistinctIds | None = None,
 ) -> None:
     """Counts the identifiers starting within `span` of `buffer` (the bytes around it are

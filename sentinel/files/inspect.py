@@ -22,9 +22,9 @@ from sentinel.files.cache import CacheKey, InspectionCache, cache_key
 from sentinel.files.identifiers import (
     KINDS,
     MAX_MATCH,
-    DistinctIds,
     STRONG,
     WEAK,
+    DistinctIds,
     Validator,
     count_identifiers,
     may_hold,
@@ -102,7 +102,7 @@ class _Tally:
 
     def _count(self, buffer: bytes, start: int, cut: int) -> None:
         count_identifiers(
-            buffer, (start, cut), self.validator, self.counts, self.samples, self.distinct
+            buffer, (start, cut), self.validator, self.counts, self.samples, distinct=self.distinct
         )
 
     def _capped(self, chunks: Iterable[bytes]) -> Iterator[bytes]:

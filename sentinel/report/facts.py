@@ -150,9 +150,7 @@ def report_facts(report: Report, lang: str) -> dict[str, Any]:
         ],
         "incidents": incidents,
         "exposed": _exposure(report.exposed),
-        "anonymous_zones": [
-            {"served_as": name, **_exposure(zone)} for name, zone in report.zones
-        ],
+        "anonymous_zones": [{"served_as": name, **_exposure(zone)} for name, zone in report.zones],
         "activity": [
             {"hour": _iso(hour * 3600, tz), "logins": counts[0], "transfers": counts[1]}
             for hour, counts in sorted(report.activity.items())

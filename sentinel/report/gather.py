@@ -181,4 +181,3 @@ def select(gathered: Gathered, since: datetime | None, until: datetime | None) -
     activity = {h: n for h, n in gathered.activity.items() if within(h)}
     records = [r for r in gathered.records if overlaps(r)]
     return Gathered(gathered.origin, records, coverage, activity)
-

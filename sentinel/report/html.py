@@ -70,11 +70,7 @@ def _header(page: _Page) -> None:
         f"{_e(w('origin'))}: {_e(w('origin.' + meta['origin']))} · sentinel {_e(meta['sentinel'])}",
         "</p>",
         f"<p><b>{_e(w('period'))}:</b> ",
-        (
-            f"{page.when(period['start'])} — {page.when(period['end'])}"
-            if period
-            else _e(w("none"))
-        ),
+        (f"{page.when(period['start'])} — {page.when(period['end'])}" if period else _e(w("none"))),
         "</p>",
     )
     incidents = f["incidents"]
@@ -156,7 +152,9 @@ def _files_table(page: _Page, exposure: dict[str, Any]) -> None:
         )
     page.add("</table>")
     if len(files) > MAX_FILES_SHOWN:
-        page.add(f"<p class='note'>{page.n(len(files) - MAX_FILES_SHOWN)} {_e(w('files.more'))}</p>")
+        page.add(
+            f"<p class='note'>{page.n(len(files) - MAX_FILES_SHOWN)} {_e(w('files.more'))}</p>"
+        )
 
 
 def _totals(page: _Page, exposure: dict[str, Any]) -> str:
@@ -244,7 +242,8 @@ def _art33(page: _Page) -> None:
         f"<p class='note'>{_e(w('art33.intro'))}</p><h3>{_e(w('art33.a'))}</h3><table>",
     )
     nature = ", ".join(
-        f"{_e(w.rule(rule))} ({page.n(count)})" for rule, count in a["nature"]["incidents_by_rule"].items()
+        f"{_e(w.rule(rule))} ({page.n(count)})"
+        for rule, count in a["nature"]["incidents_by_rule"].items()
     )
     categories = ", ".join(_e(w(f"kind.{k}")) for k in a["categories_of_data"])
 
@@ -281,7 +280,7 @@ def render_html(facts: dict[str, Any], words: Words, figure: str | None) -> str:
     title = f"{words('title')} — {facts['report']['server']}"
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(words.lang)}"><head><meta charset="utf-8">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>\n"

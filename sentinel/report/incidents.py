@@ -88,9 +88,9 @@ def _files(record: Mapping[str, Any], rule: str) -> tuple[tuple[str, ...], int |
     return (), _integer(record.get("files_total"))
 
 
-def to_incident(record: Mapping[str, Any], end: float | None, windows: Mapping[str, float]) -> (
-    Incident | None
-):
+def to_incident(
+    record: Mapping[str, Any], end: float | None, windows: Mapping[str, float]
+) -> Incident | None:
     """The report's view of one record; None for a record without its required fields.
 
     `end` (epoch seconds) is where the input stops; an incident without a status that was

@@ -18,6 +18,12 @@ def _md(value: object) -> str:
     return text.replace("\n", " ")
 
 
+def _code(value: object) -> str:
+    """A path or name as a code span: nothing in it is markup (a pipe still ends a cell)."""
+    text = str(value).replace("`", "'").replace("|", "\\|").replace("\n", " ")
+    return f"`{text}`"
+
+
 def _when(stamp: str | None) -> str:
     return "—" if stamp is None else stamp.replace("T", " ")
 
@@ -41,10 +47,12 @@ def _files(w: Words, exposure: dict[str, Any], out: list[str]) -> None:
         found = _kinds(w, item.get("identifiers", {})) if present else ""
         if present and "not_read" in item:
             found = w("not_read")
-        encrypted = (w("ongoing.yes") if item.get("encrypted") else w("ongoing.no")) if present else ""
+        encrypted = (
+            (w("ongoing.yes") if item.get("encrypted") else w("ongoing.no")) if present else ""
+        )
         records = w.number(item["records"]) if present else ""
         out.append(
-            f"| {_md(item['path'])} | {w('state.' + item['state'])} | {found} | {encrypted} "
+            f"| {_code(item['path'])} | {w('state.' + item['state'])} | {found} | {encrypted} "
             f"| {records} |"
         )
     if len(files) > MAX_FILES_SHOWN:
@@ -69,8 +77,8 @@ def _incident(w: Words, i: dict[str, Any], out: list[str]) -> None:
         "",
         _md(i["summary"]),
         "",
-        f"- {w('who')}: {', '.join(_md(u) for u in i['users']) or '—'}",
-        f"- {w('where')}: {', '.join(_md(a) for a in i['ips']) or '—'}",
+        f"- {w('who')}: {', '.join(_code(u) for u in i['users']) or '—'}",
+        f"- {w('where')}: {', '.join(_code(a) for a in i['ips']) or '—'}",
         f"- {w('when')}: {_when(i['first_seen'])} — {_when(i['last_seen'])}",
         f"- {w('duration')}: {w.duration(i['duration_seconds'])}",
         f"- {w('events')}: {w('unknown') if i['count'] is None else w.number(i['count'])}",
@@ -78,7 +86,7 @@ def _incident(w: Words, i: dict[str, Any], out: list[str]) -> None:
         f"- {w('ongoing')}: {w('ongoing.' + i['ongoing'])}",
     ]
     if "path" in i:
-        out.append(f"- {w('file')}: {_md(i['path'])}")
+        out.append(f"- {w('file')}: {_code(i['path'])}")
     out.append("")
     if i["transferred"]["files"]:
         if i["files_total"] is None:
@@ -166,7 +174,12 @@ def render_markdown(f: dict[str, Any], w: Words) -> str:
     _files(w, f["exposed"], out)
     if any(i["reaches_anonymous_zones"] for i in f["incidents"]):
         for zone in f["anonymous_zones"]:
-            out += [f"### {w('reachable')}: {_md(zone['served_as'])}", "", w("reachable.intro"), ""]
+            out += [
+                f"### {w('reachable')}: {_code(zone['served_as'])}",
+                "",
+                w("reachable.intro"),
+                "",
+            ]
             _files(w, zone, out)
     _art33(w, f, out)
     return "\n".join(out) + "\n"

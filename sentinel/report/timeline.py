@@ -26,7 +26,9 @@ def available() -> bool:
     return True
 
 
-def _bins(activity: list[dict[str, Any]], daily: bool) -> tuple[list[datetime], list[int], list[int]]:
+def _bins(
+    activity: list[dict[str, Any]], daily: bool
+) -> tuple[list[datetime], list[int], list[int]]:
     sums: dict[datetime, list[int]] = {}
     for row in activity:
         when = datetime.fromisoformat(row["hour"])
@@ -41,7 +43,7 @@ def _bins(activity: list[dict[str, Any]], daily: bool) -> tuple[list[datetime], 
 
 def draw(facts: dict[str, Any], words: Callable[[str], str]) -> str:
     """The SVG element (no XML prolog) of the report's timeline."""
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
     period = facts["period"]
@@ -76,7 +78,9 @@ def draw(facts: dict[str, Any], words: Callable[[str], str]) -> str:
         first = datetime.fromisoformat(incident["first_seen"])
         last = datetime.fromisoformat(incident["last_seen"])
         colour = COLOURS.get(incident["severity"], "#555555")
-        top.plot([first, max(last, first)], [y, y], color=colour, linewidth=6, solid_capstyle="butt")
+        top.plot(
+            [first, max(last, first)], [y, y], color=colour, linewidth=6, solid_capstyle="butt"
+        )
         top.plot([first], [y], marker="o", color=colour, markersize=6)
     top.set_yticks(range(len(rules)), [words(f"rule.{r}") for r in rules], fontsize=8)
     top.set_ylim(-0.7, rows - 0.3)
@@ -85,8 +89,10 @@ def draw(facts: dict[str, Any], words: Callable[[str], str]) -> str:
 
     keys, logins, transfers = _bins(facts["activity"], daily)
     if keys:
-        span = date2num(keys[0] + width) - date2num(keys[0])
-        bottom.bar(keys, logins, width=span, align="edge", color="#5d6d7e", label=words("timeline.logins"))
+        span = width / timedelta(days=1)  # matplotlib's dates count in days
+        bottom.bar(
+            keys, logins, width=span, align="edge", color="#5d6d7e", label=words("timeline.logins")
+        )
         bottom.bar(
             keys,
             transfers,
@@ -99,9 +105,11 @@ def draw(facts: dict[str, Any], words: Callable[[str], str]) -> str:
         bottom.legend(fontsize=7, loc="upper right")
     bottom.set_ylabel(words("timeline.volume"), fontsize=8)
     bottom.set_xlim(start, end)
-    locator = AutoDateLocator(tz=tz)
+    # matplotlib.dates ships no annotations for these two classes
+    locator = AutoDateLocator(tz=tz)  # type: ignore[no-untyped-call]
     bottom.xaxis.set_major_locator(locator)
-    bottom.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=tz))
+    formatter = ConciseDateFormatter(locator, tz=tz)  # type: ignore[no-untyped-call]
+    bottom.xaxis.set_major_formatter(formatter)
     for axes in (top, bottom):
         axes.tick_params(labelsize=7)
         axes.spines[["top", "right"]].set_visible(False)

@@ -186,7 +186,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "rule.brute_force": ("brute force on passwords", "attaque par force brute"),
     "rule.password_spray": ("password spraying", "pulvérisation de mots de passe"),
     "rule.shared_account": ("account shared between addresses", "compte partagé"),
-    "rule.untrusted_network": ("login from an untrusted network", "connexion hors réseau de confiance"),
+    "rule.untrusted_network": (
+        "login from an untrusted network",
+        "connexion hors réseau de confiance",
+    ),
     "rule.off_hours": ("login outside working hours", "connexion hors horaires"),
     "rule.brute_force_success": (
         "login after a brute force",
