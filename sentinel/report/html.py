@@ -18,12 +18,12 @@ margin-top:1.6em}h3{font-size:1.05em;margin:1em 0 .3em}
 table{border-collapse:collapse;width:100%;font-size:.9em;margin:.4em 0}
 th,td{border:1px solid #d5d8dc;padding:.25em .45em;text-align:left;vertical-align:top}
 th{background:#f2f3f4}td.n{text-align:right;white-space:nowrap}
-.sev-critical{color:#c0392b;font-weight:bold}.sev-warning{color:#ba4a00;font-weight:bold}
+.sev-critical{color:#a93226;font-weight:bold}.sev-warning{color:#ba4a00;font-weight:bold}
 .glance{display:flex;flex-wrap:wrap;gap:.6em}.glance div{border:1px solid #d5d8dc;
 padding:.4em .8em;border-radius:4px}.glance b{font-size:1.3em;display:block}
 .incident{border:1px solid #d5d8dc;border-left:6px solid #aab7b8;padding:.2em .8em;
 margin:.8em 0;page-break-inside:avoid;break-inside:avoid}
-.incident.critical{border-left-color:#c0392b}.incident.warning{border-left-color:#e67e22}
+.incident.critical{border-left-color:#a93226}.incident.warning{border-left-color:#e67e22}
 .note{color:#566573;font-size:.9em}.write{font-style:italic;color:#566573;border:1px dashed
 #aab7b8;min-height:3em;padding:.4em}.figure svg{width:100%;height:auto}
 code{font-size:.9em;word-break:break-all}
