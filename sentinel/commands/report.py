@@ -73,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
     words = Words(lang)
     facts = report_facts(build_report(config, gathered, now), lang)
     if args.format == "json":
-        text = json.dumps(facts, ensure_ascii=False, indent=1) + "\n"
+        text = json.dumps(facts, ensure_ascii=False, separators=(",", ":")) + "\n"
     elif args.format == "md":
         from sentinel.report.markdown import render_markdown
 

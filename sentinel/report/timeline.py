@@ -15,6 +15,7 @@ from typing import Any
 
 COLOURS = {"critical": "#c0392b", "warning": "#e67e22", "info": "#2e86c1"}
 MAX_RULE_ROWS = 16
+RESOLUTION = 600  # parts of the period the picture tells apart (about its width in points)
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 
 
@@ -39,6 +40,42 @@ def _bins(
         counts[1] += row["transfers"]
     keys = sorted(sums)
     return keys, [sums[k][0] for k in keys], [sums[k][1] for k in keys]
+
+
+def _merged(
+    spans: list[tuple[datetime, datetime]], gap: timedelta
+) -> list[tuple[datetime, datetime]]:
+    """Spans closer than `gap` (what the picture cannot tell apart) drawn as one: the SVG
+    stays small for tens of thousands of incidents."""
+    merged: list[tuple[datetime, datetime]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1] + gap:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+Marks = dict[str, tuple[list[int], list[datetime], list[datetime]]]
+
+
+def _incident_marks(incidents: list[dict[str, Any]], rules: list[str], gap: timedelta) -> Marks:
+    """Per severity: the row (rule), start and end of each span to draw."""
+    spans: dict[tuple[str, int], list[tuple[datetime, datetime]]] = {}
+    for incident in incidents:
+        if incident["rule"] in rules:
+            first = datetime.fromisoformat(incident["first_seen"])
+            last = datetime.fromisoformat(incident["last_seen"])
+            key = (incident["severity"], rules.index(incident["rule"]))
+            spans.setdefault(key, []).append((first, max(first, last)))
+    marks: Marks = {}
+    for (severity, y), found in spans.items():
+        ys, firsts, lasts = marks.setdefault(severity, ([], [], []))
+        for first, last in _merged(found, gap):
+            ys.append(y)
+            firsts.append(first)
+            lasts.append(last)
+    return marks
 
 
 def draw(facts: dict[str, Any], words: Callable[[str], str]) -> str:
@@ -71,17 +108,13 @@ def draw(facts: dict[str, Any], words: Callable[[str], str]) -> str:
                 alpha=0.3,
                 linewidth=0,
             )
-    for incident in incidents:
-        if incident["rule"] not in rules:
-            continue
-        y = rules.index(incident["rule"])
-        first = datetime.fromisoformat(incident["first_seen"])
-        last = datetime.fromisoformat(incident["last_seen"])
-        colour = COLOURS.get(incident["severity"], "#555555")
-        top.plot(
-            [first, max(last, first)], [y, y], color=colour, linewidth=6, solid_capstyle="butt"
-        )
-        top.plot([first], [y], marker="o", color=colour, markersize=6)
+    marks = _incident_marks(incidents, rules, (end - start) / RESOLUTION)
+    for severity, (ys, firsts, lasts) in marks.items():  # one collection per colour
+        colour = COLOURS.get(severity, "#555555")
+        top.hlines(ys, firsts, lasts, colors=colour, linewidth=6)
+        top.scatter(firsts, ys, color=colour, s=30, zorder=3, label=words(f"severity.{severity}"))
+    if marks:
+        top.legend(fontsize=7, loc="upper right")
     top.set_yticks(range(len(rules)), [words(f"rule.{r}") for r in rules], fontsize=8)
     top.set_ylim(-0.7, rows - 0.3)
     top.invert_yaxis()
