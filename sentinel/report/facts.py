@@ -89,6 +89,7 @@ def _art33(report: Report, incidents: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "nature": {"incidents_by_rule": rules},
         "categories_of_data": sorted(kinds),
+        "categories_of_data_subjects": None,  # patients, staff...: for people to say
         "data_subjects": {
             "transferred": report.exposed.people,
             "reachable": reachable.people if reachable is not None else None,

@@ -258,6 +258,7 @@ def _art33(page: _Page) -> None:
     rows = [
         (w("art33.nature"), nature or _e(w("incidents.none"))),
         (w("art33.categories"), categories or _e(w("art33.no_data"))),
+        (w("art33.subject_kinds"), f"<i>{_e(w('art33.to_write'))}</i>"),
         (w("art33.subjects"), amounts("data_subjects")),
         (w("art33.records"), amounts("records")),
         (w("art33.period"), f"{page.when(period['start'])} — {page.when(period['end'])}"),

@@ -117,6 +117,7 @@ def _art33(w: Words, f: dict[str, Any], out: list[str]) -> None:
         f"- {w('art33.nature')}: {nature or w('incidents.none')}",
         f"- {w('art33.categories')}: "
         + (", ".join(w(f"kind.{k}") for k in a["categories_of_data"]) or w("art33.no_data")),
+        f"- {w('art33.subject_kinds')}: _{w('art33.to_write')}_",
         f"- {w('art33.subjects')}: {amounts('data_subjects')}",
         f"- {w('art33.records')}: {amounts('records')}",
         f"- {w('art33.period')}: {_when(a['period']['start'])} — {_when(a['period']['end'])}",

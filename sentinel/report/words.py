@@ -148,6 +148,7 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "art33.nature": ("Nature", "Nature"),
     "art33.categories": ("Categories of data", "Catégories de données"),
+    "art33.subject_kinds": ("Categories of data subjects", "Catégories de personnes concernées"),
     "art33.subjects": ("Approximate number of data subjects", "Nombre approximatif de personnes"),
     "art33.records": (
         "Approximate number of records",
