@@ -351,3 +351,23 @@ def test_matplotlib_only_for_the_pictures(command: str) -> None:
     else:
         loaded = modules_loaded("report", "--format", "json", str(VSFTPD_LOG))
         assert "sentinel.report.build" in loaded and "matplotlib" not in loaded
+
+
+def test_distinct_identifiers_are_known_by_a_keyed_hash_only() -> None:
+    from sentinel.files.identifiers import DistinctIds
+
+    numbers = nirs(5)
+    first, second = DistinctIds(b"k" * 32), DistinctIds(b"j" * 32, cap=3)
+    for number in [*numbers, *numbers[:2]]:
+        first.add("nir", number)
+        second.add("nir", number)
+    assert first.counts() == {"nir": 5} and not first.saturated
+    assert second.counts() == {"nir": 3} and second.saturated  # capped: a lower bound
+    digests = first.digests["nir"]
+    assert all(len(d) == 16 for d in digests)
+    assert not digests & second.digests["nir"]  # another key, other digests
+    assert not any(n.encode() in d or n[5:13].encode() in d for n in numbers for d in digests)
+    merged = DistinctIds(b"k" * 32)
+    merged.merge(first)
+    merged.merge(first)
+    assert merged.counts() == {"nir": 5}
