@@ -124,7 +124,8 @@ def test_the_scenario_report_names_every_incident_and_the_exposed_export(tmp_pat
     record = next(r for r in records if r["rule"] == "anonymous_access")
     # the files the record names (once incidents carry `files`: the whole session's)
     files = record.get("files") or ([record["path"]] if "path" in record else [])
-    assert [f["path"] for f in anonymous["transferred"]["files"]] == files
+    transferred = anonymous["transferred"] or {"files": []}
+    assert [f["path"] for f in transferred["files"]] == files
     assert anonymous["reaches_anonymous_zones"] is True
 
     (zone,) = facts["anonymous_zones"]

@@ -62,6 +62,9 @@ class Exposure:
     lower_bound: bool  # a count may be short: a file cut, a zone cut, a digest cap reached
 
 
+NOTHING = Exposure((), 0, 0, {}, {}, lower_bound=False)
+
+
 def _match(path: str, directory: DirectoryConfig) -> tuple[str, str] | None:
     """(client prefix, relative path) when `path` lies in `directory`, else None."""
     prefixes = [str(directory.path)]
@@ -137,6 +140,8 @@ class Inspector:
 
     def summed(self, files: Iterable[FileExposure], cut: bool = False) -> Exposure:
         listed = tuple(files)
+        if not listed and not cut:
+            return NOTHING  # most incidents (logins) transferred no file
         union = DistinctIds(self._key)
         kinds: dict[str, int] = {}
         for item in listed:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sentinel import __version__
 from sentinel.report.build import IncidentReport, Report
-from sentinel.report.exposure import Exposure, FileExposure
+from sentinel.report.exposure import NOTHING, Exposure, FileExposure
 
 SCHEMA = 1
 
@@ -70,7 +70,8 @@ def _incident(item: IncidentReport, tz: tzinfo) -> dict[str, Any]:
         "files_total": incident.files_total,
         "status": incident.status,
         "ongoing": incident.ongoing,
-        "transferred": _exposure(item.exposure),
+        # what its files hold; None when it transferred no file (most incidents: logins)
+        "transferred": _exposure(item.exposure) if item.exposure is not NOTHING else None,
         "reaches_anonymous_zones": item.reachable is not None,
     }
     if incident.path is not None:

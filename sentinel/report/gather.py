@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sentinel.alerts import Alert
 from sentinel.commands.replay import plan_inputs, replay
 from sentinel.config.model import Config
 from sentinel.events import Event
 from sentinel.pipeline import Pipeline
+from sentinel.report.incidents import Record
 from sentinel.stats import SourceStats
 
 
@@ -35,10 +35,10 @@ class LogCoverage:
 
 @dataclass(slots=True)
 class Gathered:
-    """Incident records (SPEC's alert record, as dicts) and the coverage of the input."""
+    """Incident records (SPEC's alert record) and the coverage of the input."""
 
     origin: str  # "logs" or "store"
-    records: list[dict[str, Any]]
+    records: Sequence[Record]  # Alert objects from a replay, their dicts from the store
     coverage: list[LogCoverage] = field(default_factory=list)
     # hour -> [logins, transfers] over every source, after the cross-source dedup
     activity: dict[int, list[int]] = field(default_factory=dict)
@@ -103,12 +103,8 @@ def incidents_from_replay(
     """
     inputs = plan_inputs(config, list(logs), "auto")
     pipeline = CountingPipeline(config)
-    found: list[dict[str, Any]] = []
-
-    def collect(alerts: Sequence[Alert]) -> None:
-        found.extend(alert.to_dict() for alert in alerts)
-
-    replay(pipeline, inputs, collect)
+    found: list[Record] = []
+    replay(pipeline, inputs, found.extend)
     pipeline.close_hour()
     files: dict[str, list[str]] = {}
     for item in inputs:
@@ -149,7 +145,9 @@ def incidents_from_store(
     return select(Gathered("store", records), since, until)
 
 
-def _stamp(record: dict[str, Any], key: str) -> float | None:
+def _stamp(record: Record, key: str) -> float | None:
+    if isinstance(record, Alert):
+        return (record.first_seen if key == "first_seen" else record.last_seen).timestamp()
     try:
         return datetime.fromisoformat(str(record[key])).timestamp()
     except (KeyError, ValueError):
@@ -163,7 +161,7 @@ def select(gathered: Gathered, since: datetime | None, until: datetime | None) -
     if since is None and until is None:
         return gathered
 
-    def overlaps(record: dict[str, Any]) -> bool:
+    def overlaps(record: Record) -> bool:
         first, last = _stamp(record, "first_seen"), _stamp(record, "last_seen")
         return (last is None or last >= low) and (first is None or first <= high)
 

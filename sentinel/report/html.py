@@ -198,7 +198,7 @@ def _incident(page: _Page, i: dict[str, Any]) -> None:
         page.add(f"<tr><th>{_e(label)}</th><td>{value}</td></tr>")
     page.add("</table>")
     transferred = i["transferred"]
-    if transferred["files"]:
+    if transferred is not None and transferred["files"]:
         if files_total is None:
             page.add(f"<p class='note'>{_e(w('files.some'))}</p>")
         _files_table(page, transferred)

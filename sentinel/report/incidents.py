@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sentinel.alerts import Alert
 from sentinel.textsafe import neutral
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -48,11 +49,18 @@ class Incident:
 
 
 def _text(value: object, limit: int = 400) -> str:
-    return neutral(str(value), limit)
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit and text.isascii() and text.isprintable():
+        return text  # what neutral() returns for it, without its regular expression
+    return neutral(text, limit)
 
 
 def _strings(values: Iterable[object]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(_text(v, 200) for v in values if v is not None))
+    found: dict[str, None] = {}
+    for value in values:
+        if value is not None:
+            found[_text(value, 200)] = None
+    return tuple(found)
 
 
 def _when(record: Mapping[str, Any], key: str) -> datetime | None:
@@ -66,14 +74,72 @@ def _integer(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def latest_per_incident(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+Record = Mapping[str, Any] | Alert  # a record as stored (a dict) or as the pipeline made it
+
+
+def _key(record: Record) -> tuple[str, object]:
+    if isinstance(record, Alert):
+        return record.fingerprint, record.first_seen.timestamp()
+    first = _when(record, "first_seen")
+    stamp = first.timestamp() if first is not None else str(record.get("first_seen", ""))
+    return str(record.get("fingerprint", "")), stamp
+
+
+def latest_per_incident(records: Iterable[Record]) -> list[Record]:
     """The last record of each incident (records in the order they were written)."""
-    last: dict[tuple[str, str], Mapping[str, Any]] = {}
+    last: dict[tuple[str, object], Record] = {}
     for record in records:
-        key = (str(record.get("fingerprint", "")), str(record.get("first_seen", "")))
+        key = _key(record)
         last.pop(key, None)  # re-inserted: the dict keeps the order of each incident's end
         last[key] = record
     return list(last.values())
+
+
+def _ongoing(
+    status: str | None, last: datetime, rule: str, end: float | None, windows: Mapping[str, float]
+) -> str:
+    if status is not None:
+        return "no" if status == "closed" else "yes"
+    if end is not None and last.timestamp() >= end - windows.get(rule, 0.0):
+        return "possibly"
+    return "no"
+
+
+def from_alert(alert: Alert, end: float | None, windows: Mapping[str, float]) -> Incident:
+    """`to_incident` of an Alert as the pipeline made it (fields neutralised already), without
+    the detour through its dict. Reads `status`, `files`, `files_total` and `servers` once
+    the Alert has them (SPEC's record), as `to_incident` reads them from a dict."""
+    rule = alert.rule
+    status = getattr(alert, "status", None)
+    status = status if status in ("open", "update", "closed") else None
+    listed = getattr(alert, "files", None)
+    if listed is not None:
+        files: tuple[str, ...] = tuple(listed)[:MAX_FILES_SHOWN]
+        total = getattr(alert, "files_total", None)
+        files_total: int | None = total if isinstance(total, int) else len(files)
+    else:
+        path = alert.path if rule in TRANSFER_RULES else None
+        files, files_total = ((path,) if path is not None else ()), None
+    users = (alert.user, *alert.details.get("users", ()))
+    servers = getattr(alert, "servers", None) or (alert.server,)
+    return Incident(
+        rule=rule,
+        severity=alert.severity.label,
+        summary=alert.summary,
+        fingerprint=alert.fingerprint,
+        first_seen=alert.first_seen,
+        last_seen=alert.last_seen,
+        users=_strings(users) if len(users) > 1 else ((alert.user,) if alert.user else ()),
+        ips=alert.ips or ((alert.ip,) if alert.ip is not None else ()),
+        servers=tuple(servers),
+        count=alert.count,
+        nbytes=alert.nbytes,
+        files=files,
+        files_total=files_total,
+        path=alert.path if rule not in TRANSFER_RULES else None,
+        status=status,
+        ongoing=_ongoing(status, alert.last_seen, rule, end, windows),
+    )
 
 
 def _files(record: Mapping[str, Any], rule: str) -> tuple[tuple[str, ...], int | None]:
@@ -112,12 +178,6 @@ def to_incident(
     files, files_total = _files(record, rule)
     status = record.get("status")
     status = status if status in ("open", "update", "closed") else None
-    if status is not None:
-        ongoing = "no" if status == "closed" else "yes"
-    elif end is not None and last.timestamp() >= end - windows.get(rule, 0.0):
-        ongoing = "possibly"
-    else:
-        ongoing = "no"
     path = record.get("path")
     return Incident(
         rule=rule,
@@ -135,15 +195,18 @@ def to_incident(
         files_total=files_total,
         path=_text(path) if isinstance(path, str) and rule not in TRANSFER_RULES else None,
         status=status,
-        ongoing=ongoing,
+        ongoing=_ongoing(status, last, rule, end, windows),
     )
 
 
 def incidents(
-    records: Iterable[Mapping[str, Any]], end: float | None, windows: Mapping[str, float]
+    records: Iterable[Record], end: float | None, windows: Mapping[str, float]
 ) -> list[Incident]:
     """Every incident once, most severe first, then the earliest first."""
-    found = [to_incident(r, end, windows) for r in latest_per_incident(records)]
+    found = [
+        from_alert(r, end, windows) if isinstance(r, Alert) else to_incident(r, end, windows)
+        for r in latest_per_incident(records)
+    ]
     return sorted(
         (i for i in found if i is not None),
         key=lambda i: (SEVERITY_RANK.get(i.severity, 3), i.first_seen.timestamp(), i.rule),

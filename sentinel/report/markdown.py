@@ -88,7 +88,7 @@ def _incident(w: Words, i: dict[str, Any], out: list[str]) -> None:
     if "path" in i:
         out.append(f"- {w('file')}: {_code(i['path'])}")
     out.append("")
-    if i["transferred"]["files"]:
+    if i["transferred"] is not None and i["transferred"]["files"]:
         if i["files_total"] is None:
             out += [f"_{w('files.some')}_", ""]
         _files(w, i["transferred"], out)

@@ -17,6 +17,10 @@ COLOURS = {"critical": "#c0392b", "warning": "#e67e22", "info": "#2e86c1"}
 MAX_RULE_ROWS = 16
 RESOLUTION = 600  # parts of the period the picture tells apart (about its width in points)
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)  # RDF naming its schemas' URLs
+_LABEL = re.compile(
+    r"[^\w .,'()-]"
+)  # matplotlib echoes labels in SVG comments: nothing to close one
 
 
 def available() -> bool:
@@ -94,10 +98,13 @@ def draw(facts: dict[str, Any], words: Callable[[str], str]) -> str:
     incidents = facts["incidents"]
     rules = list(dict.fromkeys(i["rule"] for i in incidents))[:MAX_RULE_ROWS]
     rows = max(len(rules), 1)
-    figure = Figure(figsize=(10, 1.6 + 0.32 * rows + 1.8), layout="constrained")
+    height = 0.32 * rows + 3.4  # inches: a row per rule, the volume below, margins
+    figure = Figure(figsize=(10, height))
     top, bottom = figure.subplots(
         2, 1, sharex=True, gridspec_kw={"height_ratios": [0.32 * rows + 0.6, 1.8]}
     )
+    # fixed margins (rule names on the left): constrained layout costs half the drawing
+    figure.subplots_adjust(left=0.24, right=0.98, top=1 - 0.4 / height, bottom=0.5 / height)
     tz = start.tzinfo
     for spot in facts["blind_spots"]:
         for axes in (top, bottom):
@@ -115,7 +122,8 @@ def draw(facts: dict[str, Any], words: Callable[[str], str]) -> str:
         top.scatter(firsts, ys, color=colour, s=30, zorder=3, label=words(f"severity.{severity}"))
     if marks:
         top.legend(fontsize=7, loc="upper right")
-    top.set_yticks(range(len(rules)), [words(f"rule.{r}") for r in rules], fontsize=8)
+    labels = [_LABEL.sub("", words(f"rule.{r}")) for r in rules]
+    top.set_yticks(range(len(rules)), labels, fontsize=8)
     top.set_ylim(-0.7, rows - 0.3)
     top.invert_yaxis()
     top.set_title(words("timeline"), fontsize=10, loc="left")
@@ -148,4 +156,4 @@ def draw(facts: dict[str, Any], words: Callable[[str], str]) -> str:
         axes.spines[["top", "right"]].set_visible(False)
     out = io.StringIO()
     figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
-    return _PROLOG.sub("", out.getvalue(), count=1)
+    return _METADATA.sub("", _PROLOG.sub("", out.getvalue(), count=1), count=1)
