@@ -18,9 +18,19 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from generate import write_log  # noqa: E402 (bench/ is not a package: path set just above)
-from run import CONFIG, DATA, OUT, SENTINEL, Measure, machine, measure, snapshot  # noqa: E402
+from run import (  # noqa: E402
+    CONFIG,
+    DATA,
+    OUT,
+    REPORT,
+    SENTINEL,
+    Measure,
+    machine,
+    measure,
+    snapshot,
+)
 
-MARKERS = ("<!-- report:start -->", "<!-- report:end -->")
+MARKERS = REPORT
 TARGET = 1.3
 
 

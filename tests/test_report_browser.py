@@ -67,6 +67,7 @@ def test_the_html_report_renders_in_chromium_without_any_request(tmp_path: Path)
     html = page.read_text()
     assert "default-src 'none'" in html
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html, re.I)
+    assert not re.search(r"https?://", html, re.I)  # no URL at all, not even a namespace
     assert "@media print" in html
     assert "192, 57, 43" not in html and "#c0392b" not in html.split("<svg", 1)[0]
 

@@ -44,7 +44,7 @@ def _write(text: str, target: str | None) -> None:
 
 def main(args: argparse.Namespace) -> int:
     config = load_or_exit(args, required=False)
-    now = datetime.fromtimestamp(time.time(), UTC).astimezone(config.timezone)
+    now = datetime.fromtimestamp(int(time.time()), UTC).astimezone(config.timezone)
     try:
         since = parse_moment(args.since, now, config.timezone) if args.since else None
         until = parse_moment(args.until, now, config.timezone) if args.until else None

@@ -84,6 +84,9 @@ def _header(page: _Page) -> None:
         (f["exposed"]["people"], w("glance.people")),
         (len(f["blind_spots"]), w("glance.blind")),
     ]
+    reachable = f["art33"]["records"]["reachable"]
+    if reachable is not None:
+        boxes.insert(5, (reachable, w("glance.reachable")))
     page.add(f'<h2 id="glance">{_e(w("glance"))}</h2><div class="glance">')
     for value, label in boxes:
         page.add(f"<div><b>{page.n(value)}</b>{_e(label)}</div>")

@@ -18,6 +18,8 @@ MAX_RULE_ROWS = 16
 RESOLUTION = 600  # parts of the period the picture tells apart (about its width in points)
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)  # RDF naming its schemas' URLs
+# namespace names: not fetched, and HTML's parser gives inline SVG its namespaces anyway
+_XMLNS = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
 _LABEL = re.compile(
     r"[^\w .,'()-]"
 )  # matplotlib echoes labels in SVG comments: nothing to close one
@@ -156,4 +158,6 @@ def draw(facts: dict[str, Any], words: Callable[[str], str]) -> str:
         axes.spines[["top", "right"]].set_visible(False)
     out = io.StringIO()
     figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
-    return _METADATA.sub("", _PROLOG.sub("", out.getvalue(), count=1), count=1)
+    svg = _METADATA.sub("", _PROLOG.sub("", out.getvalue(), count=1), count=1)
+    head, _, rest = svg.partition(">")
+    return _XMLNS.sub("", head) + ">" + rest

@@ -22,6 +22,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "glance.ongoing": ("possibly still going on", "peut-être encore en cours"),
     "glance.records": ("records concerned", "enregistrements concernés"),
     "glance.people": ("people (estimate)", "personnes (estimation)"),
+    "glance.reachable": (
+        "records reachable without authentication",
+        "enregistrements accessibles sans authentification",
+    ),
     "glance.blind": ("blind spots in supervision", "angles morts de la supervision"),
     "coverage": ("What the supervision covers", "Ce que couvre la supervision"),
     "coverage.source": ("source", "source"),
