@@ -73,7 +73,12 @@ def main() -> None:
             f"| {m.rss_mb:.0f} | {times:.2f} | {target} |"
         )
     incidents = runs["sentinel report --format html"].stderr.strip().splitlines()[-1]
-    rows += ["", f"The report: {incidents.removeprefix('sentinel: ')}."]
+    rows += [
+        "",
+        f"The report: {incidents.removeprefix('sentinel: ')}. The target is judged on CPU time"
+        " (user + system of the child): the machine is shared, and wall time grows with the"
+        " other load (wall and CPU seconds of one run differ by up to 3x here).",
+    ]
     text = "\n".join(rows)
     print(text)
     if not args.no_write:

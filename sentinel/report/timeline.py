@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 COLOURS = {"critical": "#c0392b", "warning": "#e67e22", "info": "#2e86c1"}
@@ -48,39 +48,47 @@ def _bins(
     return keys, [sums[k][0] for k in keys], [sums[k][1] for k in keys]
 
 
-def _merged(
-    spans: list[tuple[datetime, datetime]], gap: timedelta
-) -> list[tuple[datetime, datetime]]:
-    """Spans closer than `gap` (what the picture cannot tell apart) drawn as one: the SVG
-    stays small for tens of thousands of incidents."""
-    merged: list[tuple[datetime, datetime]] = []
+def _merged(spans: list[tuple[float, float]], gap: float) -> list[tuple[float, float]]:
+    """Spans (epoch seconds) closer than `gap`, which the picture cannot tell apart, drawn as
+    one: the SVG stays small for tens of thousands of incidents."""
+    merged: list[tuple[float, float]] = []
+    end = float("-inf")
     for first, last in sorted(spans):
-        if merged and first <= merged[-1][1] + gap:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        if first <= end + gap:
+            if last > end:
+                end = last
+                merged[-1] = (merged[-1][0], last)
         else:
             merged.append((first, last))
+            end = last
     return merged
 
 
 Marks = dict[str, tuple[list[int], list[datetime], list[datetime]]]
 
 
-def _incident_marks(incidents: list[dict[str, Any]], rules: list[str], gap: timedelta) -> Marks:
+def _incident_marks(
+    incidents: list[dict[str, Any]], rules: list[str], gap: timedelta, tz: tzinfo | None
+) -> Marks:
     """Per severity: the row (rule), start and end of each span to draw."""
-    spans: dict[tuple[str, int], list[tuple[datetime, datetime]]] = {}
+    rows = {rule: y for y, rule in enumerate(rules)}
+    spans: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    stamp = datetime.fromisoformat
     for incident in incidents:
-        if incident["rule"] in rules:
-            first = datetime.fromisoformat(incident["first_seen"])
-            last = datetime.fromisoformat(incident["last_seen"])
-            key = (incident["severity"], rules.index(incident["rule"]))
-            spans.setdefault(key, []).append((first, max(first, last)))
+        y = rows.get(incident["rule"])
+        if y is not None:
+            first = stamp(incident["first_seen"]).timestamp()
+            last = stamp(incident["last_seen"]).timestamp()
+            spans.setdefault((incident["severity"], y), []).append(
+                (first, last if last > first else first)
+            )
     marks: Marks = {}
     for (severity, y), found in spans.items():
         ys, firsts, lasts = marks.setdefault(severity, ([], [], []))
-        for first, last in _merged(found, gap):
+        for first, last in _merged(found, gap.total_seconds()):
             ys.append(y)
-            firsts.append(first)
-            lasts.append(last)
+            firsts.append(datetime.fromtimestamp(first, tz))
+            lasts.append(datetime.fromtimestamp(last, tz))
     return marks
 
 
@@ -117,7 +125,7 @@ def draw(facts: dict[str, Any], words: Callable[[str], str]) -> str:
                 alpha=0.3,
                 linewidth=0,
             )
-    marks = _incident_marks(incidents, rules, (end - start) / RESOLUTION)
+    marks = _incident_marks(incidents, rules, (end - start) / RESOLUTION, start.tzinfo)
     for severity, (ys, firsts, lasts) in marks.items():  # one collection per colour
         colour = COLOURS.get(severity, "#555555")
         top.hlines(ys, firsts, lasts, colors=colour, linewidth=6)
