@@ -249,6 +249,7 @@ def test_the_report_of_the_state_store(tmp_path: Path) -> None:
         ("brute_force", 25),
         ("password_spray", 6),
     ]
+    assert facts["anonymous_zones"] == []  # no anonymous incident: the zone is not read
     assert "state store keeps alerts, not log lines" in report(config, fmt="md")
     until = json.loads(report(config, "--until", "2026-11-23T01:00:00+00:00"))
     assert until["incidents"] == []

@@ -53,10 +53,16 @@ def build_report(config: Config, gathered: Gathered, now: datetime) -> Report:
     end = max(ends) if ends else (now.timestamp() if gathered.origin == "store" else None)
     found = incidents(gathered.records, end, rule_windows(config.rules))
     inspector = Inspector(config.directories)
+    # the anonymous zones are read only when an anonymous incident could have reached them
+    anonymous_incident = any(i.rule == "anonymous_access" for i in found)
     zones = tuple(
-        (d.served_as or str(d.path), inspector.zone(d)) for d in config.directories if d.anonymous
+        (d.served_as or str(d.path), inspector.zone(d))
+        for d in config.directories
+        if d.anonymous and anonymous_incident
     )
-    reachable = inspector.summed(f for _, zone in zones for f in zone.files)
+    reachable = inspector.summed(
+        (f for _, zone in zones for f in zone.files), cut=any(z.lower_bound for _, z in zones)
+    )
     reports = []
     every_file = {}
     for incident in found:
