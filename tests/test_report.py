@@ -323,10 +323,13 @@ def test_french_words_by_flag_or_locale(tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path) -> None:
+    odd = tmp_path / "odd.log"
+    odd.write_text("no server wrote this\n")
     for args in (
         ["--since", "yesterday-ish", str(VSFTPD_LOG)],
         ["--until", "2026-13-45", str(VSFTPD_LOG)],
         [str(tmp_path / "missing.log")],
+        [str(odd)],
     ):
         done = sentinel("report", *args)
         assert done.returncode == 2, (args, done.stderr)

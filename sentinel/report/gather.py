@@ -101,7 +101,8 @@ def incidents_from_replay(
     see every line (a window needs its history); `since`/`until` select incidents and
     hours afterwards, in `select`.
     """
-    inputs = plan_inputs(config, list(logs), "auto")
+    hint = "name it in the configuration (sources[].format of its path)"
+    inputs = plan_inputs(config, list(logs), "auto", hint)
     pipeline = CountingPipeline(config)
     found: list[Record] = []
     replay(pipeline, inputs, found.extend)
