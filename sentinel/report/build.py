@@ -42,8 +42,8 @@ class Report:
 def _period(gathered: Gathered, found: list[Incident]) -> tuple[float, float] | None:
     starts = [c.first for c in gathered.coverage if c.first is not None]
     ends = [c.last for c in gathered.coverage if c.last is not None]
-    starts += [i.first_seen.timestamp() for i in found]
-    ends += [i.last_seen.timestamp() for i in found]
+    starts += [i.first_t for i in found]
+    ends += [i.last_t for i in found]
     return (min(starts), max(ends)) if starts and ends else None
 
 

@@ -65,7 +65,7 @@ def _incident(item: IncidentReport, tz: tzinfo) -> dict[str, Any]:
         "users": list(incident.users),
         "ips": list(incident.ips),
         "servers": list(incident.servers),
-        "count": incident.count,
+        "count": incident.events,
         "bytes": incident.nbytes,
         "files_total": incident.files_total,
         "status": incident.status,
