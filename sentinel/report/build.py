@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import NamedTuple
 
 from sentinel.config.model import Config
 from sentinel.report.coverage import BlindSpot, blind_spots
-from sentinel.report.exposure import Exposure, Inspector
+from sentinel.report.exposure import NOTHING, Exposure, Inspector
 from sentinel.report.gather import Gathered, LogCoverage
 from sentinel.report.incidents import Incident, incidents, rule_windows
 
 
-@dataclass(frozen=True, slots=True)
-class IncidentReport:
+class IncidentReport(NamedTuple):  # one per incident: built in C, as Incident
     incident: Incident
     exposure: Exposure  # the files it transferred
     reachable: Exposure | None  # anonymous incidents: what the anonymous zones held
@@ -66,17 +66,14 @@ def build_report(config: Config, gathered: Gathered, now: datetime) -> Report:
     reports = []
     every_file = {}
     for incident in found:
-        files = [inspector.file(path) for path in incident.files]
-        for item in files:
-            every_file[item.shown] = item
-        anonymous = incident.rule == "anonymous_access" and bool(zones)
-        reports.append(
-            IncidentReport(
-                incident,
-                inspector.summed(files, cut=(incident.files_total or 0) > len(files)),
-                reachable if anonymous else None,
-            )
-        )
+        exposure = NOTHING
+        if incident.files:  # most incidents (logins) transferred none
+            files = [inspector.file(path) for path in incident.files]
+            for item in files:
+                every_file[item.shown] = item
+            exposure = inspector.summed(files, cut=(incident.files_total or 0) > len(files))
+        anonymous = zones and incident.rule == "anonymous_access"
+        reports.append(IncidentReport(incident, exposure, reachable if anonymous else None))
     spots = tuple(spot for c in gathered.coverage for spot in blind_spots(c))
     period = _period(gathered, found)
     return Report(

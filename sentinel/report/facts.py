@@ -52,19 +52,19 @@ def _exposure(exposure: Exposure) -> dict[str, Any]:
     }
 
 
-def _incident(item: IncidentReport, tz: tzinfo) -> dict[str, Any]:
+def _incident(item: IncidentReport) -> dict[str, Any]:
     incident = item.incident
-    found: dict[str, Any] = {
+    found: dict[str, Any] = {  # tuples: JSON arrays, without a copy into lists
         "rule": incident.rule,
         "severity": incident.severity,
         "summary": incident.summary,
         "fingerprint": incident.fingerprint,
         "first_seen": incident.first_seen.isoformat(),
         "last_seen": incident.last_seen.isoformat(),
-        "duration_seconds": round(incident.seconds, 3),
-        "users": list(incident.users),
-        "ips": list(incident.ips),
-        "servers": list(incident.servers),
+        "duration_seconds": round(max(0.0, incident.last_t - incident.first_t), 3),
+        "users": incident.users,
+        "ips": incident.ips,
+        "servers": incident.servers,
         "count": incident.events,
         "bytes": incident.nbytes,
         "files_total": incident.files_total,
@@ -113,7 +113,7 @@ def _art33(report: Report, incidents: list[dict[str, Any]]) -> dict[str, Any]:
 
 def report_facts(report: Report, lang: str) -> dict[str, Any]:
     tz = report.tz
-    incidents = [_incident(i, tz) for i in report.incidents]
+    incidents = [_incident(i) for i in report.incidents]
     return {
         "report": {
             "schema": SCHEMA,
