@@ -1,8 +1,8 @@
 """The report's input: incident records and coverage, from logs (the replay pipeline) or the store.
 
-Both ways end in the same `Gathered`: alert records as SPEC defines them (dicts) and what
-the report knows of the supervision itself (which logs, which hours had lines). This is the
-one place that knows where the records come from.
+Both ways end in the same `Gathered`: alert records as SPEC defines them (the Alerts of a
+replay, the dicts of the store) and what the report knows of the supervision itself (which
+logs, which hours had lines). This is the one place that knows where the records come from.
 """
 
 from __future__ import annotations
