@@ -54,6 +54,7 @@ SENTINEL = [sys.executable, "-m", "sentinel"]
 LOOP = "import sys\nn = 0\nfor line in open(sys.argv[1], 'rb'):\n    n += 1\nprint(n)\n"
 TIME = "/usr/bin/time"  # GNU time (Debian package "time")
 LATENCY = ("<!-- latency:start -->", "<!-- latency:end -->")  # bench/latency.py's section
+REPORT = ("<!-- report:start -->", "<!-- report:end -->")  # bench/report.py's section
 CHILD_LIMIT = 900.0  # seconds: a child still running then is killed (bounded run)
 # log under test -> (sentinel's --format, fail2ban filter or None)
 LOGS = {
@@ -430,11 +431,12 @@ def main() -> None:
 
 
 def write_results(path: Path, report: str) -> None:
-    """Our report, keeping the live-latency section that bench/latency.py keeps in the file."""
+    """Our report, keeping the sections bench/latency.py and bench/report.py keep in the file."""
     text = path.read_text() if path.exists() else ""
-    start, end = text.find(LATENCY[0]), text.find(LATENCY[1])
-    if 0 <= start < end:
-        report += "\n" + text[start : end + len(LATENCY[1])] + "\n"
+    for first, last in (LATENCY, REPORT):
+        start, end = text.find(first), text.find(last)
+        if 0 <= start < end:
+            report += "\n" + text[start : end + len(last)] + "\n"
     path.write_text(report)
 
 

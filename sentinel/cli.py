@@ -84,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="every record (open, update, closed), not only each incident's latest",
     )
+
+    report = commands.add_parser("report", help="the incident report: were we affected?")
+    _config_option(report)
+    report.add_argument("--since", metavar="D", help="a duration back from now (7d) or a date")
+    report.add_argument("--until", metavar="D", help="a duration back from now or a date")
+    report.add_argument("--format", choices=("html", "json", "md"), default="html")
+    report.add_argument("--lang", choices=("en", "fr"), help="default: from the locale")
+    report.add_argument("-o", "--output", metavar="FILE", help="write here (mode 0600), not stdout")
+    report.add_argument("logs", nargs="*", metavar="LOG", help="logs (default: the state store)")
     return parser
 
 

@@ -22,3 +22,7 @@ class SourceStats:
     cut_lines: int = 0  # lines longer than the follower's cap, cut
     read_errors: int = 0
     last_event: float = 0.0  # event time (epoch seconds) of the newest event
+    # lines with an event per hour of event time (epoch // 3600): kept by the report's
+    # pipeline only (sentinel.report.gather), so that replay and the daemon never pay it
+    hourly: dict[int, int] = field(default_factory=dict)
+    first_event: float = 0.0  # event time of the oldest event; also the report's only

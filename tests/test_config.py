@@ -64,6 +64,7 @@ directories:                          # trees to supervise
     anonymous: false                  # true for a public zone
     action: report                    # report | quarantine | delete (delete only when written here)
     quarantine_dir: /var/lib/sentinel/quarantine
+    served_as: /outgoing              # the path FTP/SFTP clients see this directory under
 
 server_configs:                       # posture checks
   - {path: /etc/vsftpd.conf, kind: vsftpd}
@@ -112,6 +113,7 @@ def test_spec_example_is_accepted_with_its_values() -> None:
     (directory,) = config.directories
     assert directory.max_age == timedelta(days=7) and directory.inspect and not directory.anonymous
     assert directory.quarantine_dir == Path("/var/lib/sentinel/quarantine")
+    assert directory.served_as == "/outgoing"
     assert config.server_configs[0].kind == "vsftpd"
     assert config.notify.cooldown == timedelta(minutes=15)
     assert [(t.kind, t.min_severity) for t in config.notify.targets] == [
@@ -207,9 +209,10 @@ def test_directories_defaults_and_quarantine_under_state_dir() -> None:
 state_dir: /srv/state
 directories:
   - {path: /srv/ftp/in, action: quarantine, max_inspect_size: 1MiB, age_by: newest}
-  - {path: /srv/ftp/pub, anonymous: true, max_age: 30d, delete_after_download: 2h}
+  - {path: /srv/ftp/pub, anonymous: true, max_age: 30d, delete_after_download: 2h, served_as: /pub/}
 """
     first, second = parse_config(text, FILE).directories
+    assert (first.served_as, second.served_as) == (None, "/pub")
     assert first.quarantine_dir == Path("/srv/state/quarantine")
     assert (first.max_inspect_size, first.age_by, first.max_age) == (1 << 20, "newest", None)
     assert second.anonymous and second.quarantine_dir is None
@@ -460,6 +463,13 @@ ERRORS = [
         3,
         "directories[1]",
         "already listed at directories[0]",
+    ),
+    ("directories:\n  - {path: /srv, served_as: pub}\n", 2, "directories[0].served_as", "plain"),
+    (
+        "directories:\n  - {path: /srv, served_as: /pub/../etc}\n",
+        2,
+        "directories[0].served_as",
+        "not a plain absolute path",
     ),
     ("server_configs:\n  - {path: /etc/vsftpd.conf}\n", 2, "server_configs[0]", "missing kind"),
     (

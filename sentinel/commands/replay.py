@@ -38,8 +38,11 @@ class UsageError(Exception):
     """A file that cannot be replayed as asked: one line, exit 2."""
 
 
-def plan_inputs(config: Config, files: list[str], forced: str) -> list[ReplayInput]:
-    """Check every file and pick its format and context before analysing any of them."""
+def plan_inputs(
+    config: Config, files: list[str], forced: str, hint: str = "give it with --format"
+) -> list[ReplayInput]:
+    """Check every file and pick its format and context before analysing any of them.
+    `hint` says how to name the format of a log that cannot be recognised."""
     configured = {s.path.resolve(): s for s in config.sources if s.path is not None}
     inputs = []
     for name in files:
@@ -57,7 +60,7 @@ def plan_inputs(config: Config, files: list[str], forced: str) -> list[ReplayInp
         if fmt == "auto":
             fmt = detect_format(lines) or ""
             if not fmt and lines:
-                raise UsageError(f"{name}: log format not recognised; give it with --format")
+                raise UsageError(f"{name}: log format not recognised; {hint}")
             fmt = fmt or "vsftpd"  # an empty file: any parser reads nothing from it
         label = source.name if source is not None else fmt
         inputs.append(ReplayInput(path, fmt, ParseContext(label, tz, reference)))

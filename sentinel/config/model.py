@@ -41,6 +41,7 @@ class DirectoryConfig:
     quarantine_dir: Path | None = None
     delete_after_download: timedelta | None = None
     max_inspect_size: ByteSize = ByteSize(64 << 20)  # noqa: RUF009 (an immutable int)
+    served_as: str | None = None  # the path clients see this tree under, e.g. "/pub"
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,7 @@ DIRECTORY_KEYS = (
     "quarantine_dir",
     "delete_after_download",
     "max_inspect_size",
+    "served_as",
 )
 
 
@@ -149,6 +150,7 @@ def one_directory(at: At, state_dir: Path) -> DirectoryConfig:
             if "max_inspect_size" in entries
             else defaults.max_inspect_size
         ),
+        served_as=values.served_path(entries["served_as"]) if "served_as" in entries else None,
     )
 
 

@@ -110,6 +110,8 @@ def _directory(d: DirectoryConfig, exists: Exists) -> str:
     parts.append(d.action + (f" to {d.quarantine_dir}" if d.action == "quarantine" else ""))
     if d.delete_after_download:
         parts.append(f"delete {show(d.delete_after_download)} after download")
+    if d.served_as is not None:
+        parts.append(f"served as {d.served_as}")
     return f"{d.path}{_missing(d.path, exists)}: {', '.join(parts)}"
 
 

@@ -57,6 +57,15 @@ def absolute_path(at: At) -> Path:
     return path
 
 
+def served_path(at: At) -> str:
+    """A path as FTP/SFTP clients see it: absolute, plain components, no trailing slash."""
+    text = string(at, what="a path as clients see it, such as /pub")
+    parts = text.split("/")
+    if not text.startswith("/") or any(p in (".", "..") for p in parts) or "//" in text:
+        raise at.error(f"{text!r} is not a plain absolute path as clients see it (e.g. /pub)")
+    return text.rstrip("/") or "/"
+
+
 def optional_path(at: At) -> Path | None:
     return None if at.is_null() else absolute_path(at)
 

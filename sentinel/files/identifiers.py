@@ -7,6 +7,8 @@ Nothing here keeps or returns an identifier in clear: callers get a kind and a m
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -227,15 +229,55 @@ def find_identifiers(
         yield Found(kind, _MASKS[kind](number), start)
 
 
+class DistinctIds:
+    """Distinct identifiers of each kind, known only by a keyed hash: never in clear.
+
+    Each identifier is kept as the first 16 bytes of its HMAC-SHA256 under `key`, which
+    the caller draws at random for one run and never stores or shows, so the digests
+    cannot be matched against a list of candidate numbers. State: at most `cap` digests
+    per kind; past that `saturated` is set and the counts are lower bounds.
+    """
+
+    __slots__ = ("_key", "cap", "digests", "saturated")
+
+    def __init__(self, key: bytes, cap: int = 1_000_000) -> None:
+        self._key = key
+        self.cap = cap
+        self.digests: dict[str, set[bytes]] = {}
+        self.saturated = False
+
+    def add(self, kind: str, number: str) -> None:
+        seen = self.digests.setdefault(kind, set())
+        if len(seen) >= self.cap:
+            self.saturated = True
+            return
+        seen.add(hmac.new(self._key, number.encode(), hashlib.sha256).digest()[:16])
+
+    def merge(self, other: DistinctIds) -> None:
+        for kind, digests in other.digests.items():
+            seen = self.digests.setdefault(kind, set())
+            room = self.cap - len(seen)
+            if len(digests) > room and not digests <= seen:
+                self.saturated = True
+            seen.update(digests if len(digests) <= room else list(digests)[:room])
+        self.saturated = self.saturated or other.saturated
+
+    def counts(self) -> dict[str, int]:
+        return {kind: len(digests) for kind, digests in self.digests.items() if digests}
+
+
 def count_identifiers(
     buffer: bytes,
     span: tuple[int, int],
     validator: Validator,
     counts: dict[str, int],
     samples: dict[str, str],
+    *,
+    distinct: DistinctIds | None = None,
 ) -> None:
     """Counts the identifiers starting within `span` of `buffer` (the bytes around it are
-    context) and keeps the first masked sample of each kind; masks only that one."""
+    context) and keeps the first masked sample of each kind; masks only that one.
+    `distinct`, when given, learns each identifier's keyed hash."""
     pos, cut = span
     if not may_hold(buffer, pos):
         return
@@ -244,3 +286,5 @@ def count_identifiers(
             counts[kind] += 1
             if kind not in samples:
                 samples[kind] = _MASKS[kind](number)
+            if distinct is not None:
+                distinct.add(kind, number)

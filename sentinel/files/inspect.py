@@ -24,6 +24,7 @@ from sentinel.files.identifiers import (
     MAX_MATCH,
     STRONG,
     WEAK,
+    DistinctIds,
     Validator,
     count_identifiers,
     may_hold,
@@ -76,7 +77,8 @@ CLEAN = Inspection()  # read through, nothing found
 class _Tally:
     """Accumulates counts and first masked samples while a file streams past."""
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, distinct: DistinctIds | None = None) -> None:
+        self.distinct = distinct
         self.counts = dict.fromkeys(KINDS, 0)
         self.samples: dict[str, str] = {}
         self.budget = budget
@@ -99,7 +101,9 @@ class _Tally:
             self._count(pending, start, len(pending))
 
     def _count(self, buffer: bytes, start: int, cut: int) -> None:
-        count_identifiers(buffer, (start, cut), self.validator, self.counts, self.samples)
+        count_identifiers(
+            buffer, (start, cut), self.validator, self.counts, self.samples, distinct=self.distinct
+        )
 
     def _capped(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         for chunk in chunks:
@@ -217,9 +221,10 @@ def _outcome(tally: _Tally, outcome: str | None) -> Inspection:
     return tally.result()
 
 
-def inspect_fd(fd: int, max_size: int) -> Inspection:
-    """Inspects an open file (the caller opened it safely); reads at most `max_size` bytes."""
-    tally = _Tally(max_size)
+def inspect_fd(fd: int, max_size: int, distinct: DistinctIds | None = None) -> Inspection:
+    """Inspects an open file (the caller opened it safely); reads at most `max_size` bytes.
+    `distinct`, when given, learns the keyed hash of every identifier found."""
+    tally = _Tally(max_size, distinct)
     with open(fd, "rb", closefd=False) as stream:
         try:
             outcome = _inspect_stream(stream, tally, seekable=True)
@@ -228,29 +233,31 @@ def inspect_fd(fd: int, max_size: int) -> Inspection:
     return _outcome(tally, outcome)
 
 
-def inspect_open(fd: int, size: int, max_size: int) -> Inspection:
+def inspect_open(
+    fd: int, size: int, max_size: int, distinct: DistinctIds | None = None
+) -> Inspection:
     """`inspect_fd` on a file of `size` bytes (its fstat): one read when it is small."""
     if size > WHOLE_READ:
-        return inspect_fd(fd, max_size)
+        return inspect_fd(fd, max_size, distinct)
     try:
         data = os.read(fd, size + 1)
     except OSError:
         return Inspection(skipped="unreadable")
     if len(data) > size:  # grown since its fstat: read it as a stream, to its end
         os.lseek(fd, 0, os.SEEK_SET)
-        return inspect_fd(fd, max_size)
-    return _inspect_whole(data, max_size)
+        return inspect_fd(fd, max_size, distinct)
+    return _inspect_whole(data, max_size, distinct)
 
 
-def _inspect_whole(data: bytes, max_size: int) -> Inspection:
+def _inspect_whole(data: bytes, max_size: int, distinct: DistinctIds | None) -> Inspection:
     """`inspect_fd`'s result for a whole file read at once."""
     if _plain_text(data):  # what _inspect_stream would conclude, without a stream
         if len(data) <= max_size and not may_hold(data):
             return CLEAN  # what the tally would find: nothing (most files)
-        tally = _Tally(max_size)
+        tally = _Tally(max_size, distinct)
         tally.feed((data,))
         return tally.result()
-    tally = _Tally(max_size)
+    tally = _Tally(max_size, distinct)
     try:
         outcome = _inspect_stream(io.BytesIO(data), tally, seekable=True)
     except _UNREADABLE:

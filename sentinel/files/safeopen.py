@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -38,6 +39,22 @@ def parent_dir(root: Path, rel: str) -> Iterator[tuple[int, str]]:
         yield fd, parts[-1]
     finally:
         os.close(fd)
+
+
+def open_below(root: Path, rel: str) -> int:
+    """An fd (the caller closes it) on the regular file `rel` below `root`, reached without
+    following any link; `Refused` for a link or anything but a regular file."""
+    with parent_dir(root, rel) as (dir_fd, name):
+        try:
+            fd = os.open(name, _FILE, dir_fd=dir_fd)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise Refused(f"{rel}: a symbolic link") from None
+            raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise Refused(f"{rel}: not a regular file")
+    return fd
 
 
 def same_file(st: os.stat_result, fact: FileFact) -> bool:

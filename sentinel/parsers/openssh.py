@@ -22,7 +22,7 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     if handler is None:
         return None
     if text[:1] == "m" and text.startswith(syslog.REPEATED):
-        return _repeated(ts, program, pid, text, handler, ctx)
+        return _repeated(ts, program, pid, text, handler=handler, ctx=ctx)
     if text.startswith(pam.STARTS):
         return pam.message(ts, program, text, ctx)
     return handler(ts, pid, text, ctx)
@@ -33,6 +33,7 @@ def _repeated(
     program: str,
     pid: str | None,
     text: str,
+    *,
     handler: _Message,
     ctx: ParseContext,
 ) -> Event | None:
