@@ -92,7 +92,7 @@ def replay(pipeline: Pipeline, inputs: list[ReplayInput], emit: Emit) -> None:
             emit(found)
 
 
-def _finals(emit: Emit) -> Emit:
+def finals(emit: Emit) -> Emit:
     """Only the records that end an incident; the rest wait for `Pipeline.finish`."""
 
     def closed_only(records: Sequence[Alert]) -> None:
@@ -164,7 +164,7 @@ def main(args: argparse.Namespace) -> int:
     every = bool(getattr(args, "updates", False))
     pipeline = Pipeline(config, progress=every)
     output = AlertOutput(sys.stdout, args.json)
-    replay(pipeline, inputs, output.write if every else _finals(output.write))
+    replay(pipeline, inputs, output.write if every else finals(output.write))
     output.write(pipeline.finish())
     sys.stdout.flush()
     _report(pipeline, output.count, sys.stderr)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sentinel.alerts import Alert
-from sentinel.commands.replay import plan_inputs, replay
+from sentinel.commands.replay import finals, plan_inputs, replay
 from sentinel.config.model import Config
 from sentinel.events import Event
 from sentinel.pipeline import Pipeline
@@ -55,7 +55,7 @@ class CountingPipeline(Pipeline):
     """
 
     def __init__(self, config: Config) -> None:
-        super().__init__(config)
+        super().__init__(config, progress=False)  # each incident's final record only
         self.activity: dict[int, list[int]] = {}
         self._hour = -1
         self._hour_start = self._hour_end = 0.0
@@ -105,7 +105,8 @@ def incidents_from_replay(
     inputs = plan_inputs(config, list(logs), "auto", hint)
     pipeline = CountingPipeline(config)
     found: list[Record] = []
-    replay(pipeline, inputs, found.extend)
+    replay(pipeline, inputs, finals(found.extend))
+    found.extend(pipeline.finish())  # those the logs end while they go on, `open`
     pipeline.close_hour()
     files: dict[str, list[str]] = {}
     for item in inputs:
@@ -129,7 +130,7 @@ def incidents_from_replay(
 def incidents_from_store(
     config: Config, since: datetime | None, until: datetime | None
 ) -> Gathered:
-    """The incidents recorded in the state store of a daemon (every record of each).
+    """The incidents recorded in the state store of a daemon, each as its latest record.
 
     Raises `sentinel.sinks.store.StoreError`. The store keeps alerts, not lines: no
     coverage per hour (the `source_silent` incidents say where supervision stopped).
@@ -140,7 +141,7 @@ def incidents_from_store(
         return Gathered("store", [])
     store = Store(config.state_dir)
     try:
-        records = store.list_alerts(since)
+        records = store.list_incidents(since)  # each incident's latest record, its extent
     finally:
         store.close()
     return select(Gathered("store", records), since, until)

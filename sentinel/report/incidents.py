@@ -123,7 +123,7 @@ def from_alert(alert: Alert, end: float | None, windows: Mapping[str, float]) ->
     else:
         path = alert.path if rule in TRANSFER_RULES else None
         files, files_total = ((path,) if path is not None else ()), None
-    users = (alert.user, *alert.details.get("users", ()))
+    users = (alert.user, *(alert.users or ()), *alert.details.get("users", ()))
     servers = getattr(alert, "servers", None) or (alert.server,)
     last_t = alert.last_seen.timestamp()
     return Incident(
@@ -175,6 +175,8 @@ def to_incident(
     rule = _text(rule, 64)
     details = record.get("details")
     users = [record.get("user")]
+    if isinstance(record.get("users"), list):  # an incident's record (SPEC)
+        users += record["users"]
     if isinstance(details, dict) and isinstance(details.get("users"), list):
         users += details["users"]
     listed_ips = record.get("ips")
