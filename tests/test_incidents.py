@@ -16,7 +16,8 @@ import pytest
 from sentinel.alerts import Alert
 from sentinel.config.model import Config, NotifyConfig, NotifyTarget
 from sentinel.events import Direction, Event, Kind
-from sentinel.incidents import CAP, IncidentTracker
+from sentinel.extent import CAP
+from sentinel.incidents import IncidentTracker
 from sentinel.pipeline import Pipeline
 from sentinel.rules.registry import build_log_rules
 from sentinel.sinks.store import Store

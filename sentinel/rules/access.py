@@ -8,7 +8,7 @@ from datetime import tzinfo
 
 from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
-from sentinel.incidents import Extent, listing
+from sentinel.extent import Extent, listing
 from sentinel.rules.base import NO_ALERTS, Counts, rule_alert
 from sentinel.rules.incident import GatedRule, IncidentGate
 from sentinel.rules.settings import (

@@ -9,7 +9,7 @@ from sentinel.alerts import Alert, make_alert
 from sentinel.events import Event, Kind
 
 if TYPE_CHECKING:
-    from sentinel.incidents import Extent
+    from sentinel.extent import Extent
 
 NO_ALERTS: Sequence[Alert] = ()
 

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
-from sentinel.incidents import Extent, listing, magnitude
+from sentinel.extent import Extent, listing, magnitude
 from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import (
