@@ -114,8 +114,8 @@ class IncidentTracker:
         self.clock = clock
         self.progress = progress
         self.count = 0  # open incidents, all rules
-        # the users and addresses of the events that opened them (with how many): an event
-        # naming neither adds to no incident, and the rules need not be asked
+        # the users or addresses (their rules' `keyed_by`) of the events that opened them,
+        # with how many: an event naming none adds to no incident, no rule need be asked
         self.anchors: dict[str, int] = {}
         self._due: Due = []
         self._wall_due: Due = []
@@ -171,7 +171,9 @@ class IncidentTracker:
         if len(table) >= MAX_OPEN:
             records.append(self._close(next(iter(table.values()))))
         touched = self.clock() if self.clock is not None else None
-        anchors = tuple(value for value in (event.user, event.ip) if value is not None)
+        anchors = tuple(
+            value for value in map(event.__getattribute__, rule.keyed_by) if value is not None
+        )
         incident = Incident(rule, alert, _opening_extent(alert, event, t), touched, anchors)
         self._track(incident)
         if self.progress:

@@ -211,6 +211,7 @@ def test_every_log_rule_takes_part_in_the_incident_contract() -> None:
     tracker = IncidentTracker(rules)
     for rule in rules:
         assert rule.counts in ("events", "users", "ips")
+        assert rule.keyed_by and set(rule.keyed_by) <= {"ip", "user"}
         assert rule.window > 0
     assert tracker.open_counts() == dict.fromkeys(tracker.tables, 0)
 

@@ -140,6 +140,7 @@ class BruteForceRule:
     name = "brute_force"
     kinds = frozenset({Kind.LOGIN_FAILURE})
     counts: Counts = "events"
+    keyed_by: tuple[str, ...] = ("ip",)
 
     def __init__(self, settings: BruteForceSettings, *, server: str) -> None:
         self.settings = settings
@@ -251,6 +252,7 @@ class PasswordSprayRule(_MemberRule):
     name = "password_spray"
     kinds = frozenset({Kind.LOGIN_FAILURE})
     counts: Counts = "users"
+    keyed_by: tuple[str, ...] = ("ip",)
 
     def __init__(self, settings: PasswordSpraySettings, *, server: str) -> None:
         self.settings = settings
@@ -304,6 +306,7 @@ class SharedAccountRule(_MemberRule):
     name = "shared_account"
     kinds = frozenset({Kind.LOGIN_SUCCESS})
     counts: Counts = "ips"
+    keyed_by: tuple[str, ...] = ("user",)
 
     def __init__(self, settings: SharedAccountSettings, *, server: str) -> None:
         self.settings = settings

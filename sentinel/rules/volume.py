@@ -65,6 +65,7 @@ class BulkDownloadRule:
     name = "bulk_download"
     kinds = frozenset({Kind.TRANSFER})
     counts: Counts = "events"
+    keyed_by: tuple[str, ...] = ("user", "ip")
 
     def __init__(self, settings: BulkDownloadSettings, *, server: str) -> None:
         self.settings = settings
