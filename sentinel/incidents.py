@@ -171,9 +171,11 @@ class IncidentTracker:
         if len(table) >= MAX_OPEN:
             records.append(self._close(next(iter(table.values()))))
         touched = self.clock() if self.clock is not None else None
-        anchors = tuple(
-            value for value in map(event.__getattribute__, rule.keyed_by) if value is not None
-        )
+        anchors: tuple[str, ...] = ()
+        for name in rule.keyed_by:
+            value = getattr(event, name)
+            if value is not None:
+                anchors += (value,)
         incident = Incident(rule, alert, _opening_extent(alert, event, t), touched, anchors)
         self._track(incident)
         if self.progress:
