@@ -8,117 +8,31 @@ changes (in kind, or in size), `closed` with the final figures once the incident
 no event for its rule's `window` (event time, or the injected wall clock for a live log
 that went quiet), or at the end of a replay (`finish`).
 
-Memory: per open incident, at most CAP addresses, users and files (their totals beside
-them, exact up to DISTINCT_MAX distinct values each, an upper bound beyond) and a few
-numbers; at most MAX_OPEN open incidents per rule, the oldest closed early beyond.
+Memory: per open incident, its Extent (sentinel.extent: at most CAP addresses, users and
+files, with their totals) and a few numbers; at most MAX_OPEN open incidents per rule, the
+oldest closed early beyond.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-import math
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sentinel.alerts import CLOSED, OPEN, UPDATE, Alert, Severity, safe_text
 from sentinel.events import Event, Kind
+from sentinel.extent import Extent
 from sentinel.textsafe import MAX_FIELD
 
 if TYPE_CHECKING:
     from sentinel.rules.base import Rule
 
-CAP = 100  # addresses, users and files listed per incident
-DISTINCT_MAX = 10_000  # distinct values counted exactly beyond CAP (hashes kept)
 MAX_OPEN = 10_000  # open incidents per rule
 CLOSE_SLACK = 2.0  # seconds: log time stamps are whole seconds, the wall clock is not
 _TRANSFER = Kind.TRANSFER
 NO_RECORDS: Sequence[Alert] = ()
-
-
-class Members:
-    """Distinct values (addresses, user names) of one incident: the first CAP kept, in
-    order, and their total. Beyond CAP only a hash of each is kept, up to DISTINCT_MAX."""
-
-    __slots__ = ("kept", "seen", "total")
-
-    def __init__(self) -> None:
-        self.kept: dict[str, None] = {}
-        self.seen: set[int] | None = None  # made when CAP is reached
-        self.total = 0
-
-    def add(self, value: str) -> bool:
-        """True when `value` is new to the incident."""
-        kept = self.kept
-        if value in kept:
-            return False
-        if len(kept) < CAP:
-            kept[value] = None
-        else:
-            seen = self.seen
-            if seen is None:
-                seen = self.seen = set()
-            digest = hash(value)
-            if digest in seen:
-                return False
-            if len(seen) < DISTINCT_MAX:
-                seen.add(digest)
-        self.total += 1
-        return True
-
-    def listed(self) -> tuple[str, ...]:
-        return tuple(self.kept)
-
-
-class Extent:
-    """What an incident covers so far: the figures its records carry."""
-
-    __slots__ = (
-        "count",
-        "files",
-        "files_total",
-        "first",
-        "first_ts",
-        "ips",
-        "last",
-        "last_ts",
-        "nbytes",
-        "users",
-    )
-
-    def __init__(
-        self,
-        first_ts: datetime,
-        last_ts: datetime,
-        first: float | None = None,
-        last: float | None = None,
-    ) -> None:
-        self.first_ts, self.last_ts = first_ts, last_ts
-        self.last = last_ts.timestamp() if last is None else last
-        if first is None:
-            first = self.last if first_ts is last_ts else first_ts.timestamp()
-        self.first = first
-        self.count = 0
-        self.nbytes: int | None = None
-        self.ips = Members()
-        self.users = Members()
-        self.files: dict[str, None] = {}  # distinct paths, up to CAP
-        self.files_total = 0  # every file transferred
-
-    def add_file(self, path: str) -> None:
-        self.files_total += 1
-        if len(self.files) < CAP:
-            self.files[safe_text(path, 400)] = None
-
-    @property
-    def span(self) -> float:
-        return self.last - self.first
-
-
-def magnitude(ratio: float) -> int:
-    """0 below 10 times a threshold, 1 from 10 times, 2 from 100 times, ..."""
-    return int(math.log10(ratio)) if ratio >= 10 else 0
 
 
 class Incident:
@@ -200,8 +114,8 @@ class IncidentTracker:
         self.clock = clock
         self.progress = progress
         self.count = 0  # open incidents, all rules
-        # the users and addresses of the events that opened them (with how many): an event
-        # naming neither adds to no incident, and the rules need not be asked
+        # the users or addresses (their rules' `keyed_by`) of the events that opened them,
+        # with how many: an event naming none adds to no incident, no rule need be asked
         self.anchors: dict[str, int] = {}
         self._due: Due = []
         self._wall_due: Due = []
@@ -257,7 +171,11 @@ class IncidentTracker:
         if len(table) >= MAX_OPEN:
             records.append(self._close(next(iter(table.values()))))
         touched = self.clock() if self.clock is not None else None
-        anchors = tuple(value for value in (event.user, event.ip) if value is not None)
+        anchors: tuple[str, ...] = ()
+        for name in rule.keyed_by:
+            value = getattr(event, name)
+            if value is not None:
+                anchors += (value,)
         incident = Incident(rule, alert, _opening_extent(alert, event, t), touched, anchors)
         self._track(incident)
         if self.progress:
@@ -466,10 +384,3 @@ class IncidentTracker:
             incident.level = (int(item["level"][0]), int(item["level"][1]))
             if opening.subject not in self.tables[rule.name]:
                 self._track(incident)
-
-
-def listing(values: Sequence[str], total: int, limit: int = 3) -> str:
-    """`a, b, c and 12 more`: the first few of a list, and how many it leaves out."""
-    shown = ", ".join(values[:limit])
-    more = total - min(len(values), limit)
-    return f"{shown} and {more} more" if more > 0 else shown

@@ -16,7 +16,8 @@ import pytest
 from sentinel.alerts import Alert
 from sentinel.config.model import Config, NotifyConfig, NotifyTarget
 from sentinel.events import Direction, Event, Kind
-from sentinel.incidents import CAP, IncidentTracker
+from sentinel.extent import CAP
+from sentinel.incidents import IncidentTracker
 from sentinel.pipeline import Pipeline
 from sentinel.rules.registry import build_log_rules
 from sentinel.sinks.store import Store
@@ -210,6 +211,7 @@ def test_every_log_rule_takes_part_in_the_incident_contract() -> None:
     tracker = IncidentTracker(rules)
     for rule in rules:
         assert rule.counts in ("events", "users", "ips")
+        assert rule.keyed_by and set(rule.keyed_by) <= {"ip", "user"}
         assert rule.window > 0
     assert tracker.open_counts() == dict.fromkeys(tracker.tables, 0)
 

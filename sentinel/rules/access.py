@@ -8,7 +8,7 @@ from datetime import tzinfo
 
 from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
-from sentinel.incidents import Extent, listing
+from sentinel.extent import Extent, listing
 from sentinel.rules.base import NO_ALERTS, Counts, rule_alert
 from sentinel.rules.incident import GatedRule, IncidentGate
 from sentinel.rules.settings import (
@@ -43,6 +43,7 @@ class AnonymousAccessRule(GatedRule):
     name = "anonymous_access"
     kinds = frozenset({Kind.LOGIN_SUCCESS, Kind.TRANSFER})
     counts: Counts = "events"
+    keyed_by: tuple[str, ...] = ("ip",)
 
     def __init__(self, settings: AnonymousAccessSettings, *, server: str) -> None:
         self.settings = settings
@@ -109,6 +110,7 @@ class UntrustedNetworkRule(GatedRule):
     name = "untrusted_network"
     kinds = frozenset({Kind.LOGIN_SUCCESS})
     counts: Counts = "events"
+    keyed_by: tuple[str, ...] = ("ip",)
 
     def __init__(
         self,
@@ -187,6 +189,7 @@ class OffHoursRule(GatedRule):
     name = "off_hours"
     kinds = frozenset({Kind.LOGIN_SUCCESS})
     counts: Counts = "events"
+    keyed_by: tuple[str, ...] = ("user",)
 
     def __init__(self, settings: OffHoursSettings, *, server: str, tz: tzinfo) -> None:
         self.settings = settings

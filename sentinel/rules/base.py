@@ -9,7 +9,7 @@ from sentinel.alerts import Alert, make_alert
 from sentinel.events import Event, Kind
 
 if TYPE_CHECKING:
-    from sentinel.incidents import Extent
+    from sentinel.extent import Extent
 
 NO_ALERTS: Sequence[Alert] = ()
 
@@ -37,8 +37,9 @@ class Rule(Protocol):
       only adds the event to the open incident.
     - `adds(event, t)` names the subjects, in order of preference, of this rule's incidents
       the event would add to (() for an event that adds nothing). It is asked only while
-      the rule has open incidents, for events of its `kinds`; the first open one grows by
-      the event's address, user, transferred file and bytes.
+      the rule has open incidents, for events of its `kinds` that share a field named in
+      `keyed_by` ("ip", "user": what its subjects are made of) with an event that opened
+      one; the first open one grows by the event's address, user, file and bytes.
     - `counts` says what `count` is: "events" (each event adds one), "users" or "ips"
       (the distinct user names or addresses of the incident).
     - `level(extent)` is a (kind, size) pair: an `update` record goes out when it
@@ -47,11 +48,18 @@ class Rule(Protocol):
     - `describe(subject, extent)` is the summary of a record of the incident of
       `subject` covering `extent`.
     - `window` (seconds): the incident closes after that long without an event of it.
+
+    A new rule adopts it with a few lines: `counts = "events"`, `keyed_by = ("ip",)`,
+    `self.window` from its
+    settings, `adds` returning the subject its `feed` alerts with (e.g. `(event.ip,)`),
+    `level` returning `(0, magnitude(extent.count / threshold))` and `describe` phrasing
+    its summary from the extent; the registry (rules/registry.py) is all the wiring.
     """
 
     name: str
     kinds: frozenset[Kind]
     counts: Counts
+    keyed_by: tuple[str, ...]
     window: float
 
     def adds(self, event: Event, t: float) -> Sequence[str]: ...

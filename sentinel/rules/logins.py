@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
-from sentinel.incidents import Extent, listing, magnitude
+from sentinel.extent import Extent, listing, magnitude
 from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import (
@@ -140,6 +140,7 @@ class BruteForceRule:
     name = "brute_force"
     kinds = frozenset({Kind.LOGIN_FAILURE})
     counts: Counts = "events"
+    keyed_by: tuple[str, ...] = ("ip",)
 
     def __init__(self, settings: BruteForceSettings, *, server: str) -> None:
         self.settings = settings
@@ -251,6 +252,7 @@ class PasswordSprayRule(_MemberRule):
     name = "password_spray"
     kinds = frozenset({Kind.LOGIN_FAILURE})
     counts: Counts = "users"
+    keyed_by: tuple[str, ...] = ("ip",)
 
     def __init__(self, settings: PasswordSpraySettings, *, server: str) -> None:
         self.settings = settings
@@ -304,6 +306,7 @@ class SharedAccountRule(_MemberRule):
     name = "shared_account"
     kinds = frozenset({Kind.LOGIN_SUCCESS})
     counts: Counts = "ips"
+    keyed_by: tuple[str, ...] = ("user",)
 
     def __init__(self, settings: SharedAccountSettings, *, server: str) -> None:
         self.settings = settings

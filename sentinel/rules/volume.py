@@ -8,7 +8,7 @@ from typing import Any
 
 from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
-from sentinel.incidents import Extent, magnitude
+from sentinel.extent import Extent, magnitude
 from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import BulkDownloadSettings
@@ -65,6 +65,7 @@ class BulkDownloadRule:
     name = "bulk_download"
     kinds = frozenset({Kind.TRANSFER})
     counts: Counts = "events"
+    keyed_by: tuple[str, ...] = ("user", "ip")
 
     def __init__(self, settings: BulkDownloadSettings, *, server: str) -> None:
         self.settings = settings

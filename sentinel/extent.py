@@ -1,0 +1,109 @@
+"""An incident's extent: what it covers so far (count, bytes, time span, addresses, users,
+files), capped, with exact totals beside the lists. Rules read it to say what an incident
+amounts to (`level`, `describe`); the incident tracker keeps it.
+
+Memory: at most CAP addresses, users and files each, and beyond CAP a hash per distinct
+value up to DISTINCT_MAX (totals exact up to there, an upper bound beyond).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+from sentinel.alerts import safe_text
+
+CAP = 100  # addresses, users and files listed per incident
+DISTINCT_MAX = 10_000  # distinct values counted exactly beyond CAP (hashes kept)
+
+
+class Members:
+    """Distinct values (addresses, user names) of one incident: the first CAP kept, in
+    order, and their total. Beyond CAP only a hash of each is kept, up to DISTINCT_MAX."""
+
+    __slots__ = ("kept", "seen", "total")
+
+    def __init__(self) -> None:
+        self.kept: dict[str, None] = {}
+        self.seen: set[int] | None = None  # made when CAP is reached
+        self.total = 0
+
+    def add(self, value: str) -> bool:
+        """True when `value` is new to the incident."""
+        kept = self.kept
+        if value in kept:
+            return False
+        if len(kept) < CAP:
+            kept[value] = None
+        else:
+            seen = self.seen
+            if seen is None:
+                seen = self.seen = set()
+            digest = hash(value)
+            if digest in seen:
+                return False
+            if len(seen) < DISTINCT_MAX:
+                seen.add(digest)
+        self.total += 1
+        return True
+
+    def listed(self) -> tuple[str, ...]:
+        return tuple(self.kept)
+
+
+class Extent:
+    """What an incident covers so far: the figures its records carry."""
+
+    __slots__ = (
+        "count",
+        "files",
+        "files_total",
+        "first",
+        "first_ts",
+        "ips",
+        "last",
+        "last_ts",
+        "nbytes",
+        "users",
+    )
+
+    def __init__(
+        self,
+        first_ts: datetime,
+        last_ts: datetime,
+        first: float | None = None,
+        last: float | None = None,
+    ) -> None:
+        self.first_ts, self.last_ts = first_ts, last_ts
+        self.last = last_ts.timestamp() if last is None else last
+        if first is None:
+            first = self.last if first_ts is last_ts else first_ts.timestamp()
+        self.first = first
+        self.count = 0
+        self.nbytes: int | None = None
+        self.ips = Members()
+        self.users = Members()
+        self.files: dict[str, None] = {}  # distinct paths, up to CAP
+        self.files_total = 0  # every file transferred
+
+    def add_file(self, path: str) -> None:
+        self.files_total += 1
+        if len(self.files) < CAP:
+            self.files[safe_text(path, 400)] = None
+
+    @property
+    def span(self) -> float:
+        return self.last - self.first
+
+
+def magnitude(ratio: float) -> int:
+    """0 below 10 times a threshold, 1 from 10 times, 2 from 100 times, ..."""
+    return int(math.log10(ratio)) if ratio >= 10 else 0
+
+
+def listing(values: Sequence[str], total: int, limit: int = 3) -> str:
+    """`a, b, c and 12 more`: the first few of a list, and how many it leaves out."""
+    shown = ", ".join(values[:limit])
+    more = total - min(len(values), limit)
+    return f"{shown} and {more} more" if more > 0 else shown
