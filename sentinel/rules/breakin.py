@@ -7,7 +7,7 @@ from typing import Any
 
 from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
-from sentinel.incidents import Extent, listing, magnitude
+from sentinel.extent import Extent, listing, magnitude
 from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import BruteForceSuccessSettings
@@ -74,6 +74,7 @@ class BruteForceSuccessRule:
     name = "brute_force_success"
     kinds = frozenset({_LOGIN_FAILURE, _LOGIN_SUCCESS})
     counts: Counts = "events"  # the failed logins: those before the success, and any after
+    keyed_by: tuple[str, ...] = ("ip", "user")
 
     def __init__(self, settings: BruteForceSuccessSettings, *, server: str) -> None:
         self.settings = settings
