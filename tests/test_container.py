@@ -51,7 +51,7 @@ def replay_incidents(image: str, logs: Path, *options: str) -> list[dict[str, st
     options = ("--network", "none", "--read-only", "-v", f"{logs}:/logs:ro", *options)
     result = run(options, image, "replay", "--json", "/logs/vsftpd.log")
     alerts = [json.loads(line) for line in result.stdout.splitlines()]
-    assert f"{len(alerts)} alerts" in result.stderr
+    assert f"{len(alerts)} incident records" in result.stderr
     keys = ("rule", "user", "ip")  # what vsftpd.expected.json says of each incident
     return [{key: alert[key] for key in keys if key in alert} for alert in alerts]
 
