@@ -320,3 +320,18 @@ def test_huge_and_binary_lines(fmt: str) -> None:
 def test_proftpd_systemlog_look_alikes_are_no_event(line: str) -> None:
     ctx = ParseContext("proftpd", PARIS, datetime(2026, 11, 30, tzinfo=PARIS))
     assert PARSERS["proftpd"](line, ctx) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # RFC 5424's NILVALUE stamp: no time to place the event at
+        "<38>1 - web sshd 4244 - - Failed password for root from 198.51.100.76 port 42396 ssh2",
+        # rsyslog never nests its repeat notices: a client wrote this one
+        "Nov 22 11:46:32 web sshd[4250]: message repeated 3 times: [ message repeated 2 times:"
+        " [ Failed password for root from 198.51.100.76 port 42404 ssh2]]",
+    ],
+)
+def test_sshd_look_alikes_are_no_event(line: str) -> None:
+    ctx = ParseContext("openssh", UTC, datetime(2026, 11, 30, tzinfo=UTC))
+    assert PARSERS["openssh"](line, ctx) is None

@@ -49,6 +49,8 @@ _QUIET_SSHD = (
     "fatal: Timeout before authentication for ",
     "Exiting on signal ",
     "Failed none for ",  # a client asking which methods it may use, not a guess
+    "PAM service(",  # `PAM service(sshd) ignoring max retries; 6 > 3`: configuration
+    "Could not open user ",  # an unreadable authorized_keys: configuration, not a guess
     "debug",  # LogLevel DEBUG's lines
 )
 _QUIET_SFTP = (
@@ -125,7 +127,15 @@ def _loose(line: str) -> tuple[str, str] | None:
 
 
 def is_quiet(program: str, message: str) -> bool:
-    """True for a message of `program` that carries no event by design."""
+    """True for a message of `program` that carries no event by design; rsyslog's repeat
+    notice of one is too."""
+    if message.startswith(syslog.REPEATED):
+        found = syslog.repeated(message)
+        return (
+            found is not None
+            and not found[1].startswith(syslog.REPEATED)
+            and is_quiet(program, found[1])
+        )
     if message.startswith("[ID ") and "] " in message:  # illumos' `[ID 800047 auth.info]`
         message = message[message.find("] ") + 2 :]
     if message.startswith("pam_"):
