@@ -263,7 +263,7 @@ def _not_allowed(ts: datetime, session: str | None, text: str, ctx: ParseContext
     Also `User X not allowed because account is locked` (no host). A notice like `Invalid
     user`: the attempts that follow are logged as `Failed ... for invalid user X`.
     """
-    because = text.find(" not allowed because ")
+    because = text.rfind(" not allowed because ")  # the reasons are sshd's own words
     head = text[5:because]
     from_at = head.rfind(" from ")
     user, address = (head, None) if from_at < 0 else (head[:from_at], ip(head[from_at + 6 :]))
@@ -279,7 +279,13 @@ def _pam_more(ts: datetime, session: str | None, text: str, ctx: ParseContext) -
     semicolon = text.find("; ", more)
     if count is None or semicolon < 0:
         return None
-    fields = dict(item.partition("=")[::2] for item in text[semicolon + 2 :].split(" ") if item)
+    # pam_unix's fixed fields come first, the user name (a client's, any text) last: the
+    # first `rhost=` is the real one, and the user is the rest of the line
+    head, _, user = text[semicolon + 2 :].partition(" user=")
+    fields: dict[str, str] = {}
+    for item in head.split(" "):
+        key, _, value = item.partition("=")
+        fields.setdefault(key, value)
     address = ip(fields.get("rhost", ""))
-    user = fields.get("user") or fields.get("ruser")
+    user = user or fields.get("ruser", "")
     return _summary(ts, session, (user, address), ctx, detail="pam_more", times=count)
