@@ -36,6 +36,7 @@ SUMMARIES = frozenset({"max_tries", "too_many", "pam_more", "preauth_closed"})
 # echo -> the methods of the `Failed` line it stands for (None: any)
 ECHOES: dict[str, str | None] = {"pam_error": "keyboard-interactive", "root_refused": None}
 _LOGIN_FAILURE, _INVALID_USER = Kind.LOGIN_FAILURE, Kind.INVALID_USER
+_PLAIN = frozenset({None, "invalid_user"})  # the detail of a `Failed ...` line
 
 
 _Connection = tuple[int, str | None, float, str | None, str | None, float]
@@ -63,41 +64,57 @@ class AttemptLedger:
         if session is None or session[:4] != "ssh:":
             return event
         key = (event.source, session)
-        state = self._current.get(key) or self._previous.get(key)
+        current = self._current
+        state = current.get(key) or self._previous.get(key)
+        if state is None and event.detail in _PLAIN and event.kind is _LOGIN_FAILURE:
+            # a connection's first failure, logged one by one (a flood's every line): recorded
+            current[key] = (event.times, None, 0.0, event.ip, event.user, t)
+            if len(current) >= CONNECTIONS_TRACKED // 2:
+                self._rotate()
+            return event
         if state is None or t - state[5] > IDLE:
             state = _NEW
-        failures, echo, echo_t, ip, user, _ = state
-        ip, user = event.ip or ip, event.user or user
-        found: Event | None = event
-        if event.kind is _LOGIN_FAILURE:
-            detail = event.detail
-            if detail in SUMMARIES:
-                if failures or ip is None:
-                    found = None  # counted one by one; or nothing says who it was
-            elif detail in ECHOES:
-                echo, echo_t = detail, t
-            elif echo is not None:
-                if t - echo_t <= ECHO_WINDOW and _echoed(echo, event):
-                    found = None
-                echo = None
-            if found is not None:
-                failures += event.times
-                if event.ip is None:
-                    # `Disconnecting: Too many authentication failures for X` names no address
-                    ts, kind, source, name, _, *rest = event
-                    found = Event._make((ts, kind, source, name or user, ip, *rest))
-        current = self._current
-        current[key] = (failures, echo, echo_t, ip, user, t)
+        found, state = _decide(event, t, state)
+        current[key] = state
         if len(current) >= CONNECTIONS_TRACKED // 2:
-            self.evictions += len(self._previous)
-            self._previous, self._current = current, {}
+            self._rotate()
         return found
+
+    def _rotate(self) -> None:
+        """The current generation becomes the previous one; the previous one is dropped."""
+        self.evictions += len(self._previous)
+        self._previous, self._current = self._current, {}
 
     def expire(self, now: float) -> None:
         """Forget the generation before the current one once all of it is IDLE."""
         previous = self._previous
         if previous and all(now - c[5] > IDLE for c in previous.values()):
             self._previous = {}
+
+
+def _decide(event: Event, t: float, state: _Connection) -> tuple[Event | None, _Connection]:
+    """The event to count, or None, and the connection's state after it."""
+    failures, echo, echo_t, ip, user, _ = state
+    ip, user = event.ip or ip, event.user or user
+    found: Event | None = event
+    if event.kind is _LOGIN_FAILURE:
+        detail = event.detail
+        if detail in SUMMARIES:
+            if failures or ip is None:
+                found = None  # counted one by one; or nothing says who it was
+        elif detail in ECHOES:
+            echo, echo_t = detail, t
+        elif echo is not None:
+            if t - echo_t <= ECHO_WINDOW and _echoed(echo, event):
+                found = None
+            echo = None
+        if found is not None:
+            failures += event.times
+            if event.ip is None:
+                # `Disconnecting: Too many authentication failures for X` names no address
+                ts, kind, source, name, _, *rest = event
+                found = Event._make((ts, kind, source, name or user, ip, *rest))
+    return found, (failures, echo, echo_t, ip, user, t)
 
 
 def _echoed(echo: str, event: Event) -> bool:

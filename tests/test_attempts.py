@@ -135,3 +135,16 @@ def test_a_repeat_is_bounded() -> None:
     assert event is not None
     assert event.times == MAX_TIMES
     assert failures_counted(lines(18, huge)) == {(A, "root"): MAX_FEEDS}
+
+
+def test_a_user_name_cannot_move_the_address() -> None:
+    # the user name is whatever the client sent; the address is sshd's or PAM's own field
+    name = "x rhost=192.0.2.9 from 192.0.2.9 port 1 ssh2"
+    log = lines(
+        19,
+        f"Connection closed by invalid user {name} {A} port 2 [preauth]",
+        start=0,
+    )
+    log += lines(20, PAM.format(2).replace("user=root", f"user={name}"), start=1)
+    log += lines(21, f"Failed password for invalid user {name} from {A} port 3 ssh2", start=2)
+    assert failures_counted(log) == {(A, name): 4}

@@ -51,8 +51,11 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
     if text[:1] == "[" and text.startswith("[ID "):  # illumos: `[ID 800047 auth.info] `
         close = text.find("] ", 4)
         text = text[close + 2 :] if close > 0 else ""
-    kind = _OUTCOMES.get(text[: text.find(" ") + 1])
+    head = text[: text.find(" ") + 1]
+    kind = _OUTCOMES.get(head)
     if kind is None:
+        if head == "Connection ":  # after nearly every failed connection: as common as `Failed`
+            return _connection_closed(ts, session, text, ctx)
         return _notice(ts, session, text, ctx)
     # `Accepted|Failed METHOD for [invalid user ]USER from ...`, the most common: inline
     start = 7 if kind is _LOGIN_FAILURE else 9
@@ -67,6 +70,35 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
     return Event(
         ts, kind, ctx.source, found[0], found[1], False, None, None, None, session, True,
         method if method in METHODS else _method(method), "invalid_user" if invalid else None,
+    )  # fmt: skip
+
+
+def _connection_closed(
+    ts: datetime, session: str | None, text: str, ctx: ParseContext
+) -> Event | None:
+    """`Connection closed|reset by authenticating|invalid user X H port N [preauth]`.
+
+    OpenSSH >= 7.5 packet.c names the user being authenticated (auth2.c sets the preamble
+    at the first authentication request); without one, the client never tried to log in.
+    """
+    if text.startswith("closed by ", 11):
+        start = 21
+    elif text.startswith("reset by ", 11):
+        start = 20
+    else:
+        return None
+    if text.startswith("authenticating user ", start):
+        start += 20
+    elif text.startswith(_INVALID, start):
+        start += 13
+    else:
+        return None
+    parts = text[start : -10 if text.endswith(_PREAUTH) else None].rsplit(" ", 3)
+    if len(parts) != 4 or parts[2] != "port" or not parts[3].isdigit():
+        return None
+    return Event(
+        ts, _LOGIN_FAILURE, ctx.source, parts[0] or None, ip(parts[1]), False, None, None, None,
+        session, True, None, "preauth_closed",
     )  # fmt: skip
 
 
@@ -119,7 +151,7 @@ def _other(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> E
     head = text[:6]
     if head == "error:":
         return _error(ts, session, text, ctx)
-    if head in ("Connec", "Discon"):
+    if head == "Discon":
         return _closed(ts, session, text, ctx)
     if head[:5] == "User " and " not allowed because " in text:
         return _not_allowed(ts, session, text, ctx)
@@ -184,20 +216,14 @@ def _summary(
 
 
 def _closed(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> Event | None:
-    """A connection that ended while authenticating, or the `Too many` disconnect.
-
-    `Connection closed by authenticating user X H port N` (OpenSSH >= 7.5, whose packet.c
-    names the user being authenticated: `invalid user X` for one that does not exist);
-    `Disconnecting authenticating user X H port N: Too many authentication failures`, and
-    before 7.5 `Disconnecting: Too many authentication failures[ for X]`.
+    """`Disconnected from authenticating user X H port N` (see `_connection_closed`), and the
+    `Too many` disconnect: `Disconnecting authenticating user X H port N: Too many
+    authentication failures`, before 7.5 `Disconnecting: Too many authentication failures[
+    for X]`.
     """
     if text.startswith("Disconnecting"):
         return _too_many(ts, session, text, ctx)
-    if text.startswith("Connection closed by "):
-        found = _connection(text[21:])
-    elif text.startswith("Connection reset by "):
-        found = _connection(text[20:])
-    elif text.startswith("Disconnected from "):
+    if text.startswith("Disconnected from "):
         found = _connection(text[18:])
     else:
         return None
@@ -237,7 +263,7 @@ def _not_allowed(ts: datetime, session: str | None, text: str, ctx: ParseContext
     Also `User X not allowed because account is locked` (no host). A notice like `Invalid
     user`: the attempts that follow are logged as `Failed ... for invalid user X`.
     """
-    because = text.find(" not allowed because ")
+    because = text.rfind(" not allowed because ")  # the reasons are sshd's own words
     head = text[5:because]
     from_at = head.rfind(" from ")
     user, address = (head, None) if from_at < 0 else (head[:from_at], ip(head[from_at + 6 :]))
@@ -253,7 +279,13 @@ def _pam_more(ts: datetime, session: str | None, text: str, ctx: ParseContext) -
     semicolon = text.find("; ", more)
     if count is None or semicolon < 0:
         return None
-    fields = dict(item.partition("=")[::2] for item in text[semicolon + 2 :].split(" ") if item)
+    # pam_unix's fixed fields come first, the user name (a client's, any text) last: the
+    # first `rhost=` is the real one, and the user is the rest of the line
+    head, _, user = text[semicolon + 2 :].partition(" user=")
+    fields: dict[str, str] = {}
+    for item in head.split(" "):
+        key, _, value = item.partition("=")
+        fields.setdefault(key, value)
     address = ip(fields.get("rhost", ""))
-    user = fields.get("user") or fields.get("ruser")
+    user = user or fields.get("ruser", "")
     return _summary(ts, session, (user, address), ctx, detail="pam_more", times=count)
