@@ -84,7 +84,7 @@ def test_the_html_report_renders_in_chromium_without_any_request(tmp_path: Path)
     dom = chromium(page, tmp_path / "p2", "--dump-dom", f"--log-net-log={net_log}").stdout
     assert 'id="timeline-figure"><svg' in dom
     assert "Notification of a personal data breach (GDPR art. 33(3))" in dom
-    assert "anonymous login from 127.0.0.9" in dom
+    assert "anonymous access from 127.0.0.9" in dom
     assert page_requests(net_log) == set()
 
 
