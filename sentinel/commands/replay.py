@@ -150,7 +150,8 @@ def _report(pipeline: Pipeline, alerts: int, stream: TextIO) -> None:
     invalid = sum(s.invalid_utf8 for s in pipeline.stats.values())
     extra = f", {invalid} with invalid UTF-8" if invalid else ""
     stream.write(
-        f"sentinel: {lines} lines, {unparsed} without an event{extra}; {alerts} incident records\n"
+        f"sentinel: {lines} lines, {unparsed} without an event{extra}; "
+        f"{alerts} incident {'record' if alerts == 1 else 'records'}\n"
     )
 
 
