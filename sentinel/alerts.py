@@ -57,6 +57,7 @@ class Alert:
     count: int | None = None
     nbytes: int | None = None
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    servers: tuple[str, ...] | None = None  # an incident seen on several servers of a fleet
 
     def to_dict(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -85,6 +86,8 @@ class Alert:
         record["summary"] = self.summary
         record["fingerprint"] = self.fingerprint
         record["details"] = self.details
+        if self.servers is not None:
+            record["servers"] = list(self.servers)
         return record
 
     def to_json(self) -> str:
@@ -112,8 +115,14 @@ def make_alert(
     count: int | None = None,
     nbytes: int | None = None,
     details: dict[str, Any] | None = None,
+    origin: str | None = None,
+    servers: tuple[str, ...] | None = None,
 ) -> Alert:
-    """Build an alert, neutralising every attacker-controlled string on the way in."""
+    """Build an alert, neutralising every attacker-controlled string on the way in.
+
+    `server` is this sentinel's (the fingerprint's); `origin`, where given, the fleet's server
+    that logged the events, which the record's `server` names; `servers`, where several did.
+    """
     return Alert(
         rule=rule,
         severity=severity,
@@ -121,7 +130,7 @@ def make_alert(
         fingerprint=fingerprint(server, rule, subject),
         first_seen=first_seen,
         last_seen=last_seen,
-        server=_neutral(server, MAX_FIELD),
+        server=_neutral(origin or server, MAX_FIELD),
         source=source,
         user=_neutral(user, MAX_FIELD) if user is not None else None,
         ip=ip,
@@ -130,6 +139,7 @@ def make_alert(
         count=count,
         nbytes=nbytes,
         details=details or {},
+        servers=tuple(_neutral(name, MAX_FIELD) for name in servers) if servers else None,
     )
 
 
