@@ -99,10 +99,17 @@ class CrossSourceDedup:
         kind = event.kind
         mirror = False
         if kind is _TRANSFER:
-            signature: tuple[Any, ...] = (event.ip, event.path, event.nbytes or 0, event.direction)
+            # one server's two logs pair, never two servers' (event.server: None but in a fleet)
+            signature: tuple[Any, ...] = (
+                event.ip,
+                event.path,
+                event.nbytes or 0,
+                event.direction,
+                event.server,
+            )
             window = TRANSFER_PAIRING
         elif kind is _LOGIN_FAILURE:
-            signature = (kind, event.ip)
+            signature = (kind, event.ip, event.server)
             mirror = event.detail == "pam"
             window = FAILURE_PAIRING
         else:

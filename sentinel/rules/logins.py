@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
 from sentinel.rules.base import NO_ALERTS, KeyTable, rule_alert
+from sentinel.rules.fleet import FleetOptions, FleetView
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import (
     BruteForceSettings,
@@ -17,6 +18,7 @@ from sentinel.rules.settings import (
 )
 
 MAX_NAMES = 8  # user names or addresses kept per key for the alert's details
+FLEET = FleetOptions()  # one server: IPv6 clients by their /64
 
 
 Recent = tuple[Any, ...]
@@ -51,12 +53,14 @@ class _MemberRule:
     cap: int
     table: KeyTable[Recent]
     gate: IncidentGate
+    fleet: FleetView
 
-    def _setup(self, window: float, max_tracked: int, cap: int) -> None:
+    def _setup(self, window: float, max_tracked: int, cap: int, fleet: FleetOptions) -> None:
         self.window = window
         self.cap = cap
         self.table = KeyTable(max_tracked)
         self.gate = IncidentGate(window, max_tracked)
+        self.fleet = FleetView(fleet, window, max_tracked)
 
     @property
     def evictions(self) -> int:
@@ -75,6 +79,7 @@ class _MemberRule:
         oldest = now - self.window
         self.table.expire(lambda recent: recent[-1] < oldest)
         self.gate.expire(now)
+        self.fleet.expire(now)
 
     def dump(self) -> Any:
         table = [[key, _pairs(recent)] for key, recent in self.table.items()]
@@ -137,12 +142,15 @@ class BruteForceRule:
     name = "brute_force"
     kinds = frozenset({Kind.LOGIN_FAILURE})
 
-    def __init__(self, settings: BruteForceSettings, *, server: str) -> None:
+    def __init__(
+        self, settings: BruteForceSettings, *, server: str, fleet: FleetOptions = FLEET
+    ) -> None:
         self.settings = settings
         self.server = server
         self.window = settings.window.total_seconds()
         self.table: KeyTable[_Failures] = KeyTable(settings.max_tracked)
         self.gate = IncidentGate(self.window, settings.max_tracked)
+        self.fleet = FleetView(fleet, self.window, settings.max_tracked)
 
     @property
     def evictions(self) -> int:
@@ -152,6 +160,9 @@ class BruteForceRule:
         ip = event.ip
         if ip is None:
             return NO_ALERTS
+        ip = self.fleet.address(ip)  # an IPv6 client counts by its block
+        if event.server is not None or ip is not event.ip:
+            self.fleet.note(ip, event, t)
         user = event.user
         limit = self.settings.max_failures
         entry = self.table.get(ip)
@@ -164,16 +175,16 @@ class BruteForceRule:
         self.table.touch(ip, _Failures(times, users))
         if len(times) < limit or not self.gate.opens(ip, t):
             return NO_ALERTS
-        return (self._alert(event, times, users),)
+        return (self.fleet.finish(self._alert(event, ip, times, users), ip, event, t),)
 
-    def _alert(self, event: Event, times: tuple[float, ...], users: Names | None) -> Alert:
+    def _alert(self, event: Event, ip: str, times: tuple[float, ...], users: Names | None) -> Alert:
         names = _names(users)
         target = names[0] if len(names) == 1 else f"{len(names)} accounts"
         span = duration_text(times[-1] - times[0])
         return rule_alert(
             self,
-            subject=event.ip or "",
-            summary=f"{len(times)} failed logins from {event.ip} within {span} ({target})",
+            subject=ip,
+            summary=f"{len(times)} failed logins from {ip} within {span} ({target})",
             first_seen=moment(times[0], event.ts.tzinfo),
             last_seen=moment(times[-1], event.ts.tzinfo),
             source=event.source,
@@ -187,6 +198,7 @@ class BruteForceRule:
         oldest = now - self.window
         self.table.expire(lambda entry: entry.times[-1] < oldest)
         self.gate.expire(now)
+        self.fleet.expire(now)
 
     def dump(self) -> Any:
         table = [
@@ -229,34 +241,39 @@ class PasswordSprayRule(_MemberRule):
     name = "password_spray"
     kinds = frozenset({Kind.LOGIN_FAILURE})
 
-    def __init__(self, settings: PasswordSpraySettings, *, server: str) -> None:
+    def __init__(
+        self, settings: PasswordSpraySettings, *, server: str, fleet: FleetOptions = FLEET
+    ) -> None:
         self.settings = settings
         self.server = server
-        self._setup(settings.window.total_seconds(), settings.max_tracked, settings.max_users)
+        window, cap = settings.window.total_seconds(), settings.max_users
+        self._setup(window, settings.max_tracked, cap, fleet)
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         ip, user = event.ip, event.user
         if ip is None or user is None:
             return NO_ALERTS
+        ip = self.fleet.address(ip)  # an IPv6 client counts by its block
+        if event.server is not None or ip is not event.ip:
+            self.fleet.note(ip, event, t)
         recent = self._record(ip, user, t)
         if len(recent) < 2 * self.settings.max_users or not self.gate.opens(ip, t):
             return NO_ALERTS
         members, seen = recent[::2], recent[1::2]
         first, last = min(seen), max(seen)
         span = duration_text(last - first)
-        return (
-            rule_alert(
-                self,
-                subject=ip,
-                summary=f"failed logins for {len(members)} different users from {ip} within {span}",
-                first_seen=moment(first, event.ts.tzinfo),
-                last_seen=moment(last, event.ts.tzinfo),
-                source=event.source,
-                ip=ip,
-                count=len(members),
-                details={"users": list(members)},
-            ),
+        alert = rule_alert(
+            self,
+            subject=ip,
+            summary=f"failed logins for {len(members)} different users from {ip} within {span}",
+            first_seen=moment(first, event.ts.tzinfo),
+            last_seen=moment(last, event.ts.tzinfo),
+            source=event.source,
+            ip=ip,
+            count=len(members),
+            details={"users": list(members)},
         )
+        return (self.fleet.finish(alert, ip, event, t),)
 
 
 class SharedAccountRule(_MemberRule):
@@ -270,32 +287,36 @@ class SharedAccountRule(_MemberRule):
     name = "shared_account"
     kinds = frozenset({Kind.LOGIN_SUCCESS})
 
-    def __init__(self, settings: SharedAccountSettings, *, server: str) -> None:
+    def __init__(
+        self, settings: SharedAccountSettings, *, server: str, fleet: FleetOptions = FLEET
+    ) -> None:
         self.settings = settings
         self.server = server
-        self._setup(settings.window.total_seconds(), settings.max_tracked, settings.max_ips + 1)
+        window, cap = settings.window.total_seconds(), settings.max_ips + 1
+        self._setup(window, settings.max_tracked, cap, fleet)
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         ip, user = event.ip, event.user
         if ip is None or user is None or event.anonymous:
             return NO_ALERTS
-        recent = self._record(user, ip, t)
-        if len(recent) <= 2 * self.settings.max_ips or not self.gate.opens(user, t):
+        key = self.fleet.account(event, user)  # per server, unless one account base
+        if event.server is not None:
+            self.fleet.note(key, event, t)
+        recent = self._record(key, ip, t)
+        if len(recent) <= 2 * self.settings.max_ips or not self.gate.opens(key, t):
             return NO_ALERTS
         ips, seen = recent[::2], recent[1::2]
         first, last = min(seen), max(seen)
         span = duration_text(last - first)
-        return (
-            rule_alert(
-                self,
-                subject=user,
-                summary=f"{user} logged in from {len(ips)} addresses within {span}: "
-                + ", ".join(ips),
-                first_seen=moment(first, event.ts.tzinfo),
-                last_seen=moment(last, event.ts.tzinfo),
-                source=event.source,
-                user=user,
-                ips=ips,
-                count=len(ips),
-            ),
+        alert = rule_alert(
+            self,
+            subject=key,
+            summary=f"{user} logged in from {len(ips)} addresses within {span}: " + ", ".join(ips),
+            first_seen=moment(first, event.ts.tzinfo),
+            last_seen=moment(last, event.ts.tzinfo),
+            source=event.source,
+            user=user,
+            ips=ips,
+            count=len(ips),
         )
+        return (self.fleet.finish(alert, key, event, t),)

@@ -9,9 +9,11 @@ from typing import Any
 from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
 from sentinel.rules.base import NO_ALERTS, KeyTable, rule_alert
+from sentinel.rules.fleet import FleetOptions, FleetView
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import BulkDownloadSettings
 
+FLEET = FleetOptions()
 MAX_PEERS = 8  # addresses per user (or users per address) kept for the alert
 _DOWNLOAD = Direction.DOWNLOAD  # a global: an enum member costs a lookup in its class
 
@@ -57,9 +59,12 @@ class BulkDownloadRule:
     name = "bulk_download"
     kinds = frozenset({Kind.TRANSFER})
 
-    def __init__(self, settings: BulkDownloadSettings, *, server: str) -> None:
+    def __init__(
+        self, settings: BulkDownloadSettings, *, server: str, fleet: FleetOptions = FLEET
+    ) -> None:
         self.settings = settings
         self.server = server
+        self.fleet = FleetView(fleet, settings.window.total_seconds(), settings.max_tracked)
         self.window = settings.window.total_seconds()
         self._max_files, self._max_bytes = settings.max_files, settings.max_bytes
         self.table: KeyTable[_Volume] = KeyTable(2 * settings.max_tracked)
@@ -84,7 +89,8 @@ class BulkDownloadRule:
             return NO_ALERTS
         size = event.nbytes or 0
         user, ip = event.user, event.ip
-        user_key = ("u", user) if user else None
+        # a user per server (unless one account base), an address across the fleet
+        user_key = ("u", self.fleet.account(event, user)) if user else None
         ip_key = ("i", ip) if ip else None
         by_user = self._update(user_key, t, size, ip) if user_key else None
         by_ip = self._update(ip_key, t, size, user) if ip_key else None
@@ -110,7 +116,7 @@ class BulkDownloadRule:
         if by_user_view:
             origin = peers[0] if len(peers) == 1 else f"{len(peers)} addresses"
             summary = f"{event.user} downloaded {amount} from {origin} in {span}"
-            subject = f"user:{event.user}"
+            subject = f"user:{self.fleet.account(event, event.user or '')}"
             user, ip, ips = event.user, (peers[0] if len(peers) == 1 else None), None
             if len(peers) > 1:
                 ips = peers
@@ -131,6 +137,7 @@ class BulkDownloadRule:
             count=count,
             nbytes=total,
             details={} if by_user_view else {"users": list(peers)},
+            origin=event.server,
         )
 
     def expire(self, now: float) -> None:
