@@ -99,7 +99,7 @@ class FleetView:
         seen = self._seen.get(key) or ({}, {})
         oldest = t - self.window
         servers = sorted(s for s, last in seen[0].items() if last >= oldest)
-        addresses = sorted(a for a, last in seen[1].items() if last >= oldest)
+        addresses = [a for a, last in seen[1].items() if last >= oldest]  # first seen first
         changes: dict[str, Any] = {}
         if event.server is not None:
             changes["server"] = neutral(event.server, MAX_FIELD)
