@@ -8,6 +8,7 @@ from typing import Any
 from sentinel.alerts import Alert
 from sentinel.config.model import Config
 from sentinel.events import Direction, Event, Kind
+from sentinel.fleet import names_servers
 from sentinel.parsers.context import ParseContext, Parser
 from sentinel.rules.base import KeyTable, Rule
 from sentinel.rules.registry import build_log_rules
@@ -155,7 +156,9 @@ class Pipeline:
         self.alert_counts: dict[tuple[str, str], int] = {}
         self.sessions = SessionJoin()
         self.dedup: CrossSourceDedup | None = None
-        self.pair_sources(len(config.sources) > 1 if pair_sources is None else pair_sources)
+        if pair_sources is None:  # a fleet's auth.log holds a PAM line and vsftpd's for one act
+            pair_sources = len(config.sources) > 1 or names_servers(config)
+        self.pair_sources(pair_sources)
         self._next_expiry = 0.0
         # who fetched what, for directories with `delete_after_download` (set by the daemon)
         self.on_download: Callable[[Event], None] | None = None

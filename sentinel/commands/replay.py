@@ -94,7 +94,8 @@ def replay(pipeline: Pipeline, inputs: list[ReplayInput], emit: Emit) -> None:
     groups: dict[str, list[ReplayInput]] = {}
     for item in inputs:
         groups.setdefault(item.group, []).append(item)
-    pipeline.pair_sources(len(inputs) > 1)  # e.g. vsftpd.log with the auth.log of its PAM
+    # e.g. vsftpd.log with the auth.log of its PAM; a fleet's per-host auth.log holds both
+    pipeline.pair_sources(len(inputs) > 1 or names_servers(pipeline.config))
     if len(groups) == 1:
         for item in inputs:
             _replay_file(pipeline, item, emit)

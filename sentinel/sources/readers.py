@@ -21,6 +21,7 @@ from sentinel.fleet.paths import MAX_FILES, PathPattern, SourceFile, source_file
 from sentinel.parsers import PARSERS
 from sentinel.parsers.context import ParseContext, Parser
 from sentinel.pipeline import Pipeline
+from sentinel.sinks.metrics import SERVER_SEP
 from sentinel.sources.backfill import first_offset_at
 from sentinel.sources.follow import Follower, Position
 from sentinel.sources.journal import JournalSource
@@ -127,7 +128,7 @@ class RunnerBuilder:
     ) -> SourceRunner:
         config = self.config
         tz = source_tz(config, source)
-        stats = self.pipeline.stats_for(source.name)
+        stats = self.pipeline.stats_for(stats_key(config, source, file))
         from_host = names_servers(config)
         runner = SourceRunner(
             source,
@@ -153,6 +154,14 @@ class RunnerBuilder:
             )
         runner.last_line_wall = now
         return runner
+
+
+def stats_key(config: Config, source: SourceConfig, file: SourceFile) -> str:
+    """The counters a file adds to: its source's, per server where the fleet lists servers."""
+    servers = config.fleet.servers
+    if not servers:
+        return source.name
+    return f"{source.name}{SERVER_SEP}{file.server if file.server in servers else ''}"
 
 
 def discoverer(

@@ -64,6 +64,7 @@ class SourceRunner:
     file: Path | None = None  # the file it follows, when the source's path is a pattern
     server: str | None = None  # the server it is of, in a fleet (the path's or the source's)
     from_host: bool = False  # lines name their server in the syslog host field (a fleet)
+    counted: tuple[int, int, int] = (0, 0, 0)  # the reader's counters already in `stats`
 
     @property
     def name(self) -> str:
@@ -134,11 +135,18 @@ class SourceSet:
                 continue
             lines, position, pending = runner.reader.read()
             counters = getattr(runner.reader, "counters", None)  # followers count rotations
-            if counters is not None:
+            if counters is not None:  # added as deltas: files of one source share counters
                 stats = runner.stats
-                stats.rotations = counters.rotations + counters.truncations
-                stats.cut_lines = counters.cut_lines
-                stats.read_errors = counters.errors
+                counted = (
+                    counters.rotations + counters.truncations,
+                    counters.cut_lines,
+                    counters.errors,
+                )
+                rotations, cut, errors = runner.counted
+                stats.rotations += counted[0] - rotations
+                stats.cut_lines += counted[1] - cut
+                stats.read_errors += counted[2] - errors
+                runner.counted = counted
             more = more or pending
             if position is None:
                 continue
