@@ -10,6 +10,7 @@ import pytest
 from sentinel.alerts import fingerprint
 from sentinel.config import ConfigError, parse_config
 from sentinel.config.model import SourceConfig
+from sentinel.config.summary import describe
 from sentinel.events import Event, Kind
 from sentinel.fleet import names_servers
 from sentinel.fleet.naming import named, syslog_host
@@ -164,3 +165,18 @@ def test_one_servers_pam_and_daemon_lines_pair_two_servers_do_not() -> None:
     for event in (pam, own, pam._replace(server="b"), own._replace(server="c")):
         pipeline.process_event(event, stats)
     assert stats.duplicates == 1
+
+
+def test_check_config_shows_the_fleet_and_what_a_pattern_matches(tmp_path: Path) -> None:
+    (tmp_path / "srv1").mkdir(mode=0o755)
+    (tmp_path / "srv1" / "auth.log").write_text("")
+    config = parse_config(
+        f"fleet: {{servers: [srv1], shared_accounts: true}}\n"
+        f"networks: {{ipv6_prefix: 128}}\n"
+        f"sources: [{{path: '{tmp_path}/{{server}}/auth.log', format: openssh, name: fleet}}]\n"
+    )
+    lines = describe(config)
+    assert f"  fleet        openssh  {tmp_path}/{{server}}/auth.log  (1 file(s) now)" in lines
+    assert "fleet: servers srv1; accounts shared by all servers" in lines
+    assert "IPv6 clients counted by /128" in lines
+    assert not any(line.startswith("fleet:") for line in describe(parse_config("")))
