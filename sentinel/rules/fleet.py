@@ -23,6 +23,7 @@ from sentinel.textsafe import MAX_FIELD, neutral
 MAX_SERVERS = 64  # servers listed per incident
 MAX_ADDRESSES = 16  # addresses of one block listed per incident
 _BLOCK_CACHE = 65_536  # address -> block verdicts kept
+_Seen = tuple[dict[str, float], dict[str, float], dict[str, float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,8 @@ class FleetView:
         self.options = options
         self.window = window
         self._blocks: dict[str, str] = {}
-        self._seen: KeyTable[tuple[dict[str, float], dict[str, float]]] = KeyTable(max_keys)
+        # per key: servers -> last seen, addresses -> last seen, servers -> first seen
+        self._seen: KeyTable[_Seen] = KeyTable(max_keys)
 
     @property
     def evictions(self) -> int:
@@ -86,22 +88,33 @@ class FleetView:
         server, ip = event.server, event.ip
         if server is None and (ip is None or key == ip):
             return
-        seen = self._seen.renew(key, lambda: ({}, {}))
-        servers, addresses = seen
+        servers, addresses, firsts = self._seen.renew(key, lambda: ({}, {}, {}))
         oldest = t - self.window
         if server is not None:
             _remember(servers, server, t, oldest, MAX_SERVERS)
+            firsts[server] = min(t, firsts.get(server, t))
+            if len(firsts) > 2 * MAX_SERVERS:  # those `servers` forgot
+                for gone in [s for s in firsts if s not in servers]:
+                    del firsts[gone]
         if ip is not None and key != ip:
             _remember(addresses, ip, t, oldest, MAX_ADDRESSES)
 
     def finish(self, alert: Alert, key: str, event: Event, t: float) -> Alert:
-        """The alert, naming the server of `event`, the servers and block addresses of `key`."""
-        seen = self._seen.get(key) or ({}, {})
+        """The alert with the servers and block addresses of `key`'s incident.
+
+        Its `server` is the one whose event came first: whichever order a live run read the
+        servers' files in, a replay names the same one.
+        """
+        seen = self._seen.get(key) or ({}, {}, {})
         oldest = t - self.window
         servers = sorted(s for s, last in seen[0].items() if last >= oldest)
         addresses = [a for a, last in seen[1].items() if last >= oldest]  # first seen first
         changes: dict[str, Any] = {}
-        if event.server is not None:
+        if servers:
+            firsts = seen[2]
+            first = min(servers, key=lambda s: (firsts.get(s, t), s))
+            changes["server"] = neutral(first, MAX_FIELD)
+        elif event.server is not None:
             changes["server"] = neutral(event.server, MAX_FIELD)
         if len(servers) > 1:
             changes["servers"] = tuple(neutral(s, MAX_FIELD) for s in servers)

@@ -22,6 +22,7 @@ from sentinel.stats import SourceStats
 log = logging.getLogger("sentinel.sources")
 BATCH_BYTES = 1 << 20
 DISCOVER_EVERY = 0.5  # seconds between two looks for new files of pattern sources
+REFRESH_POSITIONS_EVERY = 10.0  # seconds (clock) between two commits of every position
 
 
 class LineReader(Protocol):
@@ -65,6 +66,7 @@ class SourceRunner:
     server: str | None = None  # the server it is of, in a fleet (the path's or the source's)
     from_host: bool = False  # lines name their server in the syslog host field (a fleet)
     counted: tuple[int, int, int] = (0, 0, 0)  # the reader's counters already in `stats`
+    stored: Any = None  # the position last handed to the store
 
     @property
     def name(self) -> str:
@@ -110,6 +112,7 @@ class SourceSet:
         self.clock = clock
         self.discover = discover  # new files of pattern sources (a server joining a fleet)
         self._next_discovery = 0.0
+        self._next_refresh = 0.0
 
     def _discover(self) -> None:
         """Follows the files that appeared since the last look, at most every DISCOVER_EVERY."""
@@ -129,6 +132,10 @@ class SourceSet:
         more = False
         self._discover()
         now = self.clock()
+        # every position again now and then: one a failing store lost is stored once it works
+        refresh = now >= self._next_refresh
+        if refresh:
+            self._next_refresh = now + REFRESH_POSITIONS_EVERY
         for runner in self.runners:
             parse = runner.resolve_parser()
             if parse is None:
@@ -150,7 +157,9 @@ class SourceSet:
             more = more or pending
             if position is None:
                 continue
-            positions[runner.position_key] = position
+            if refresh or position != runner.stored:  # a position is stored when it moved
+                positions[runner.position_key] = position
+                runner.stored = position
             if not lines:
                 continue
             runner.last_line_wall = now

@@ -26,7 +26,7 @@ global(workDirectory="{spool}")
 module(load="imtcp")
 template(name="PerHostAuth" type="string" string="{root}/%HOSTNAME:::secpath-replace%/auth.log")
 ruleset(name="remote") {{
-  action(type="omfile" dynaFile="PerHostAuth" template="RSYSLOG_TraditionalFileFormat"
+  action(type="omfile" dynaFile="PerHostAuth" template="RSYSLOG_FileFormat"
          dirCreateMode="0750" fileCreateMode="0640")
 }}
 input(type="imtcp" port="{port}" address="127.0.0.1" ruleset="remote")
