@@ -39,7 +39,9 @@ class Event(NamedTuple):
     for anonymous sessions it is "anonymous" and `anonymous` is true, whatever the server
     wrote in its user field (vsftpd and ProFTPD write the anonymous "password" there).
     `session` groups the lines of one client session where the server says so (pid, or
-    the client's address and port); None where it cannot be known.
+    the client's address and port); None where it cannot be known. `server` is set where
+    sentinel watches a fleet (sentinel.fleet): the syslog host field, the path's `{server}`,
+    or the source's `server`.
     """
 
     ts: datetime
@@ -55,6 +57,7 @@ class Event(NamedTuple):
     ok: bool = True  # False for a failed transfer or file operation
     action: str | None = None  # for FILE_OP: mkdir, rmdir, delete, rename; for logins: method
     detail: str | None = None  # a short, fixed vocabulary word (e.g. "no_such_user", "pam")
+    server: str | None = None  # the server that logged it, in a fleet; None: this one
 
 
 ANONYMOUS_USER = "anonymous"

@@ -9,6 +9,7 @@ from sentinel.alerts import OPEN, Alert
 from sentinel.config.model import Config
 from sentinel.events import Direction, Event, Kind
 from sentinel.incidents import IncidentTracker
+from sentinel.fleet import names_servers
 from sentinel.parsers.context import ParseContext, Parser
 from sentinel.rules.base import KeyTable, Rule
 from sentinel.rules.registry import build_log_rules
@@ -105,14 +106,21 @@ class CrossSourceDedup:
         if kind is _TRANSFER:
             if not self._transfers:
                 return False
-            signature: tuple[Any, ...] = (event.ip, event.path, event.nbytes or 0, event.direction)
+            # one server's two logs pair, never two servers' (event.server: None but in a fleet)
+            signature: tuple[Any, ...] = (
+                event.ip,
+                event.path,
+                event.nbytes or 0,
+                event.direction,
+                event.server,
+            )
             window = TRANSFER_PAIRING
         elif kind is _LOGIN_FAILURE:
             session = event.session
-            if session is not None and session.startswith("ssh:"):
+            if session is not None and "ssh:" in session:  # `ssh:pid`, or `server/ssh:pid`
                 return False
             # the user too: a spray from one address fails for many names at once
-            signature = (kind, event.ip, event.user)
+            signature = (kind, event.ip, event.user, event.server)
             mirror = event.detail == "pam"
             window = FAILURE_PAIRING
         else:
@@ -165,7 +173,9 @@ class Pipeline:
         self.alert_counts: dict[tuple[str, str], int] = {}
         self.sessions = SessionJoin()
         self.dedup: CrossSourceDedup | None = None
-        self.pair_sources(len(config.sources) > 1 if pair_sources is None else pair_sources)
+        if pair_sources is None:  # a fleet's auth.log holds a PAM line and vsftpd's for one act
+            pair_sources = len(config.sources) > 1 or names_servers(config)
+        self.pair_sources(pair_sources)
         self._next_expiry = 0.0
         # who fetched what, for directories with `delete_after_download` (set by the daemon)
         self.on_download: Callable[[Event], None] | None = None

@@ -10,6 +10,7 @@ from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
 from sentinel.incidents import Extent, listing
 from sentinel.rules.base import NO_ALERTS, Counts, rule_alert
+from sentinel.rules.fleet import FleetOptions, FleetView
 from sentinel.rules.incident import GatedRule, IncidentGate
 from sentinel.rules.settings import (
     AnonymousAccessSettings,
@@ -17,6 +18,7 @@ from sentinel.rules.settings import (
     UntrustedNetworkSettings,
 )
 
+FLEET = FleetOptions()  # one server: IPv6 clients by their /64
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -75,6 +77,8 @@ class AnonymousAccessRule(GatedRule):
         if not event.anonymous or not event.ok:
             return NO_ALERTS
         subject = event.ip or event.session or "unknown"
+        if event.server is not None:  # a server open to anonymous users is that server's incident
+            subject = f"{event.server}\x00{subject}"
         if not self.gate.opens(subject, t):
             return NO_ALERTS
         what = _what(event)
@@ -95,6 +99,7 @@ class AnonymousAccessRule(GatedRule):
                 path=event.path if event.kind is Kind.TRANSFER else None,
                 count=1,
                 nbytes=event.nbytes,
+                origin=event.server,
             ),
         )
 
@@ -109,6 +114,7 @@ class UntrustedNetworkRule(GatedRule):
     name = "untrusted_network"
     kinds = frozenset({Kind.LOGIN_SUCCESS})
     counts: Counts = "events"
+    fleet: FleetView
 
     def __init__(
         self,
@@ -116,12 +122,14 @@ class UntrustedNetworkRule(GatedRule):
         *,
         server: str,
         trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network],
+        fleet: FleetOptions = FLEET,
     ) -> None:
         self.settings = settings
         self.server = server
         self.trusted = tuple(trusted)
         self.window = settings.window.total_seconds()
         self.gate = IncidentGate(self.window, settings.max_tracked)
+        self.fleet = FleetView(fleet, self.window, settings.max_tracked)
         self._verdicts: dict[str, bool] = {}
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
@@ -161,21 +169,23 @@ class UntrustedNetworkRule(GatedRule):
         if trusted:
             return NO_ALERTS
         user = event.user or "unknown"
-        if not self.gate.opens((user, ip), t):
+        block = self.fleet.address(ip)  # across servers; an IPv6 client by its block
+        if event.server is not None or block is not ip:
+            self.fleet.note(f"{user}\x00{block}", event, t)
+        if not self.gate.opens((user, block), t):
             return NO_ALERTS
-        return (
-            rule_alert(
-                self,
-                subject=f"{user}\x00{ip}",
-                summary=f"{user} logged in from {ip}, outside the trusted networks",
-                first_seen=event.ts,
-                last_seen=event.ts,
-                source=event.source,
-                user=user,
-                ip=ip,
-                count=1,
-            ),
+        alert = rule_alert(
+            self,
+            subject=f"{user}\x00{block}",
+            summary=f"{user} logged in from {ip}, outside the trusted networks",
+            first_seen=event.ts,
+            last_seen=event.ts,
+            source=event.source,
+            user=user,
+            ip=ip,
+            count=1,
         )
+        return (self.fleet.finish(alert, f"{user}\x00{block}", event, t),)
 
 
 class OffHoursRule(GatedRule):
@@ -187,13 +197,22 @@ class OffHoursRule(GatedRule):
     name = "off_hours"
     kinds = frozenset({Kind.LOGIN_SUCCESS})
     counts: Counts = "events"
+    fleet: FleetView
 
-    def __init__(self, settings: OffHoursSettings, *, server: str, tz: tzinfo) -> None:
+    def __init__(
+        self,
+        settings: OffHoursSettings,
+        *,
+        server: str,
+        tz: tzinfo,
+        fleet: FleetOptions = FLEET,
+    ) -> None:
         self.settings = settings
         self.server = server
         self.tz = tz
         self.window = settings.window.total_seconds()
         self.gate = IncidentGate(self.window, settings.max_tracked)
+        self.fleet = FleetView(fleet, self.window, settings.max_tracked)
         hours = settings.hours
         # hours in whole minutes: one verdict for every second of a minute
         self._minutely = all(h.second == 0 and h.microsecond == 0 for h in (hours.start, hours.end))
@@ -235,22 +254,24 @@ class OffHoursRule(GatedRule):
         if self._working(event, t):
             return NO_ALERTS
         user = event.user or "unknown"
-        if not self.gate.opens(user, t):
+        key = self.fleet.account(event, user)  # per server, unless one account base
+        if event.server is not None:
+            self.fleet.note(key, event, t)
+        if not self.gate.opens(key, t):
             return NO_ALERTS
         local = event.ts.astimezone(self.tz)
         when = f"{_WEEKDAYS[local.weekday()]} {local.hour:02d}:{local.minute:02d}"
         allowed = self._allowed
         where = f" from {event.ip}" if event.ip else ""
-        return (
-            rule_alert(
-                self,
-                subject=user,
-                summary=f"{user} logged in{where} on {when}, outside working hours ({allowed})",
-                first_seen=event.ts,
-                last_seen=event.ts,
-                source=event.source,
-                user=user,
-                ip=event.ip,
-                count=1,
-            ),
+        alert = rule_alert(
+            self,
+            subject=key,
+            summary=f"{user} logged in{where} on {when}, outside working hours ({allowed})",
+            first_seen=event.ts,
+            last_seen=event.ts,
+            source=event.source,
+            user=user,
+            ip=event.ip,
+            count=1,
         )
+        return (self.fleet.finish(alert, key, event, t),)

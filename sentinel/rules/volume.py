@@ -10,9 +10,11 @@ from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
 from sentinel.incidents import Extent, magnitude
 from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
+from sentinel.rules.fleet import FleetOptions, FleetView
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import BulkDownloadSettings
 
+FLEET = FleetOptions()
 MAX_PEERS = 8  # addresses per user (or users per address) kept for the alert
 _DOWNLOAD = Direction.DOWNLOAD  # a global: an enum member costs a lookup in its class
 _NONE: tuple[str, ...] = ()
@@ -66,9 +68,12 @@ class BulkDownloadRule:
     kinds = frozenset({Kind.TRANSFER})
     counts: Counts = "events"
 
-    def __init__(self, settings: BulkDownloadSettings, *, server: str) -> None:
+    def __init__(
+        self, settings: BulkDownloadSettings, *, server: str, fleet: FleetOptions = FLEET
+    ) -> None:
         self.settings = settings
         self.server = server
+        self.fleet = FleetView(fleet, settings.window.total_seconds(), settings.max_tracked)
         self.window = settings.window.total_seconds()
         self._max_files, self._max_bytes = settings.max_files, settings.max_bytes
         self.table: KeyTable[_Volume] = KeyTable(2 * settings.max_tracked)
@@ -118,7 +123,8 @@ class BulkDownloadRule:
             return NO_ALERTS
         size = event.nbytes or 0
         user, ip = event.user, event.ip
-        user_key = ("u", user) if user else None
+        # a user per server (unless one account base), an address across the fleet
+        user_key = ("u", self.fleet.account(event, user)) if user else None
         ip_key = ("i", ip) if ip else None
         by_user = self._update(user_key, t, event, size, ip) if user_key else None
         by_ip = self._update(ip_key, t, event, size, user) if ip_key else None
@@ -144,7 +150,7 @@ class BulkDownloadRule:
         if by_user_view:
             origin = peers[0] if len(peers) == 1 else f"{len(peers)} addresses"
             summary = f"{event.user} downloaded {amount} from {origin} in {span}"
-            subject = f"user:{event.user}"
+            subject = f"user:{self.fleet.account(event, event.user or '')}"
             user, ip, ips = event.user, (peers[0] if len(peers) == 1 else None), None
             if len(peers) > 1:
                 ips = peers
@@ -166,6 +172,7 @@ class BulkDownloadRule:
             nbytes=total,
             details={} if by_user_view else {"users": list(peers)},
             files=tuple(path for path in volume.paths if path is not None),
+            origin=event.server,
         )
 
     def expire(self, now: float) -> None:
