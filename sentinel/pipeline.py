@@ -8,8 +8,8 @@ from typing import Any
 from sentinel.alerts import OPEN, Alert
 from sentinel.config.model import Config
 from sentinel.events import Direction, Event, Kind
-from sentinel.incidents import IncidentTracker
 from sentinel.fleet import names_servers
+from sentinel.incidents import IncidentTracker
 from sentinel.parsers.context import ParseContext, Parser
 from sentinel.rules.base import KeyTable, Rule
 from sentinel.rules.registry import build_log_rules
