@@ -8,9 +8,14 @@ changes (in kind, or in size), `closed` with the final figures once the incident
 no event for its rule's `window` (event time, or the injected wall clock for a live log
 that went quiet), or at the end of a replay (`finish`).
 
+An incident of a fleet's servers lists them all (`servers`, sorted) in every record, and
+its `server` is the one whose event came first (a replay names the one a live run did,
+whatever order it read the servers' files in).
+
 Memory: per open incident, at most CAP addresses, users and files (their totals beside
-them, exact up to DISTINCT_MAX distinct values each, an upper bound beyond) and a few
-numbers; at most MAX_OPEN open incidents per rule, the oldest closed early beyond.
+them, exact up to DISTINCT_MAX distinct values each, an upper bound beyond), MAX_SERVERS
+servers, and a few numbers; at most MAX_OPEN open incidents per rule, the oldest closed
+early beyond.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sentinel.alerts import CLOSED, OPEN, UPDATE, Alert, Severity, safe_text
 from sentinel.events import Event, Kind
+from sentinel.textsafe import MAX_FIELD
 
 if TYPE_CHECKING:
     from sentinel.rules.base import Rule
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
 CAP = 100  # addresses, users and files listed per incident
 DISTINCT_MAX = 10_000  # distinct values counted exactly beyond CAP (hashes kept)
 MAX_OPEN = 10_000  # open incidents per rule
+MAX_SERVERS = 64  # servers listed per incident
 CLOSE_SLACK = 2.0  # seconds: log time stamps are whole seconds, the wall clock is not
 _TRANSFER = Kind.TRANSFER
 
@@ -82,6 +89,7 @@ class Extent:
         "last",
         "last_ts",
         "nbytes",
+        "servers",
         "users",
     )
 
@@ -103,6 +111,41 @@ class Extent:
         self.users = Members()
         self.files: dict[str, None] = {}  # distinct paths, up to CAP
         self.files_total = 0  # every file transferred
+        # the fleet's servers that took part: name -> time of its first event, in the order
+        # they came; empty for a sentinel on one server (its events name none)
+        self.servers: dict[str, float] = {}
+
+    def add(self, event: Event, t: float) -> None:
+        """The event's time, address, user, server, and its file and bytes if a transfer."""
+        if t >= self.last:
+            self.last, self.last_ts = t, event.ts
+        elif t < self.first:
+            self.first, self.first_ts = t, event.ts
+        if event.ip is not None:
+            self.ips.add(event.ip)
+        if event.user is not None:
+            self.users.add(event.user)
+        if event.server is not None:
+            self.add_server(event.server, t)
+        if event.kind is _TRANSFER and event.ok:
+            self.nbytes = (self.nbytes or 0) + (event.nbytes or 0)
+            if event.path is not None:
+                self.add_file(event.path)
+
+    def add_server(self, server: str, t: float) -> None:
+        server = safe_text(server, MAX_FIELD)  # as the opening alert names it
+        servers = self.servers
+        first = servers.get(server)
+        if first is None:
+            if len(servers) < MAX_SERVERS:
+                servers[server] = t
+        elif t < first:
+            servers[server] = t
+
+    def first_server(self) -> str | None:
+        """The server whose event came first (of equal times, the one seen first)."""
+        servers = self.servers
+        return min(servers, key=servers.__getitem__) if servers else None
 
     def add_file(self, path: str) -> None:
         self.files_total += 1
@@ -148,6 +191,12 @@ def _opening_extent(alert: Alert, event: Event, t: float) -> Extent:
         extent.users.add(str(user))
     for path in alert.files or ((alert.path,) if alert.path else ()):
         extent.add_file(path)
+    if alert.servers or event.server is not None:
+        # the opening names its first server; the others came later (or at the same time)
+        extent.servers[alert.server] = extent.first
+        for server in alert.servers or ():
+            if len(extent.servers) < MAX_SERVERS:
+                extent.servers.setdefault(server, extent.first)
     return extent
 
 
@@ -241,18 +290,7 @@ class IncidentTracker:
 
     def _grow(self, incident: Incident, event: Event, t: float) -> Alert | None:
         extent = incident.extent
-        if t >= extent.last:
-            extent.last, extent.last_ts = t, event.ts
-        elif t < extent.first:
-            extent.first, extent.first_ts = t, event.ts
-        if event.ip is not None:
-            extent.ips.add(event.ip)
-        if event.user is not None:
-            extent.users.add(event.user)
-        if event.kind is _TRANSFER and event.ok:
-            extent.nbytes = (extent.nbytes or 0) + (event.nbytes or 0)
-            if event.path is not None:
-                extent.add_file(event.path)
+        extent.add(event, t)
         rule = incident.rule
         counts = rule.counts
         if counts == "events":
@@ -334,6 +372,7 @@ class IncidentTracker:
             details["change"] = change
         several_ips = ips.total > 1
         several_users = users.total > 1
+        servers = extent.servers
         return Alert(
             rule=opening.rule,
             severity=opening.severity,
@@ -341,7 +380,7 @@ class IncidentTracker:
             fingerprint=opening.fingerprint,
             first_seen=extent.first_ts,
             last_seen=extent.last_ts,
-            server=opening.server,
+            server=extent.first_server() or opening.server,
             source=opening.source,
             user=next(iter(users.kept)) if users.total == 1 else None,
             ip=next(iter(ips.kept)) if ips.total == 1 else None,
@@ -357,6 +396,7 @@ class IncidentTracker:
             files=files if extent.files_total else None,
             files_total=extent.files_total if extent.files_total else None,
             subject=opening.subject,
+            servers=tuple(sorted(servers)) if len(servers) > 1 else None,
         )
 
     # -- across a restart ---------------------------------------------------------------
@@ -379,6 +419,7 @@ class IncidentTracker:
                 "ips": [list(incident.extent.ips.kept), incident.extent.ips.total],
                 "users": [list(incident.extent.users.kept), incident.extent.users.total],
                 "files": [list(incident.extent.files), incident.extent.files_total],
+                "servers": [[name, first] for name, first in incident.extent.servers.items()],
                 "level": list(incident.level),
             }
             for table in self.tables.values()
@@ -414,6 +455,8 @@ class IncidentTracker:
                 members.total = max(members.total, int(total))
             kept_files, extent.files_total = item["files"][0], int(item["files"][1])
             extent.files = dict.fromkeys(str(path) for path in kept_files)
+            for name, first in item.get("servers", ())[:MAX_SERVERS]:
+                extent.servers[str(name)] = float(first)
             incident = Incident(rule, opening, extent, touched)
             incident.level = (int(item["level"][0]), int(item["level"][1]))
             if opening.subject not in self.tables[rule.name]:

@@ -10,7 +10,7 @@ from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
 from sentinel.incidents import Extent, listing
 from sentinel.rules.base import NO_ALERTS, Counts, rule_alert
-from sentinel.rules.fleet import FleetOptions, FleetView
+from sentinel.rules.fleet import FleetOptions, FleetView, account_name
 from sentinel.rules.incident import GatedRule, IncidentGate
 from sentinel.rules.settings import (
     AnonymousAccessSettings,
@@ -35,6 +35,13 @@ def _what(event: Event) -> str:
     return "login"
 
 
+def _anonymous_subject(event: Event) -> str:
+    """The client, and in a fleet its server: a server open to anonymous users is that
+    server's incident, whether or not the servers share their accounts."""
+    client = event.ip or event.session or "unknown"
+    return client if event.server is None else f"{event.server}\x00{client}"
+
+
 class AnonymousAccessRule(GatedRule):
     """An anonymous login or transfer: one alert per client address and incident.
 
@@ -55,7 +62,7 @@ class AnonymousAccessRule(GatedRule):
     def adds(self, event: Event, t: float) -> Sequence[str]:
         if not event.anonymous or not event.ok:
             return _NONE
-        return (event.ip or event.session or "unknown",)
+        return (_anonymous_subject(event),)
 
     def level(self, extent: Extent) -> tuple[int, int]:
         """In kind: a session that starts transferring files."""
@@ -76,9 +83,7 @@ class AnonymousAccessRule(GatedRule):
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         if not event.anonymous or not event.ok:
             return NO_ALERTS
-        subject = event.ip or event.session or "unknown"
-        if event.server is not None:  # a server open to anonymous users is that server's incident
-            subject = f"{event.server}\x00{subject}"
+        subject = _anonymous_subject(event)
         if not self.gate.opens(subject, t):
             return NO_ALERTS
         what = _what(event)
@@ -133,17 +138,20 @@ class UntrustedNetworkRule(GatedRule):
         self._verdicts: dict[str, bool] = {}
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
-        if event.ip is None:
+        ip = event.ip
+        if ip is None or self._is_trusted(ip):
             return _NONE
-        return (f"{event.user or 'unknown'}\x00{event.ip}",)
+        return (f"{event.user or 'unknown'}\x00{self.fleet.address(ip)}",)
 
     def level(self, extent: Extent) -> tuple[int, int]:
         return (0, 0)
 
     def describe(self, subject: str, extent: Extent) -> str:
-        user, _, ip = subject.partition("\x00")
+        user, _, block = subject.partition("\x00")
+        ips = extent.ips
+        where = listing(ips.listed(), ips.total) if ips.total else block
         logins = f" ({extent.count} logins)" if extent.count > 1 else ""
-        return f"{user} logged in from {ip}, outside the trusted networks{logins}"
+        return f"{user} logged in from {where}, outside the trusted networks{logins}"
 
     def _is_trusted(self, ip: str) -> bool:
         verdict = self._verdicts.get(ip)
@@ -170,13 +178,14 @@ class UntrustedNetworkRule(GatedRule):
             return NO_ALERTS
         user = event.user or "unknown"
         block = self.fleet.address(ip)  # across servers; an IPv6 client by its block
+        subject = f"{user}\x00{block}"
         if event.server is not None or block is not ip:
-            self.fleet.note(f"{user}\x00{block}", event, t)
+            self.fleet.note(subject, event, t, block)
         if not self.gate.opens((user, block), t):
             return NO_ALERTS
         alert = rule_alert(
             self,
-            subject=f"{user}\x00{block}",
+            subject=subject,
             summary=f"{user} logged in from {ip}, outside the trusted networks",
             first_seen=event.ts,
             last_seen=event.ts,
@@ -185,7 +194,7 @@ class UntrustedNetworkRule(GatedRule):
             ip=ip,
             count=1,
         )
-        return (self.fleet.finish(alert, f"{user}\x00{block}", event, t),)
+        return (self.fleet.finish(alert, subject, event, t, block),)
 
 
 class OffHoursRule(GatedRule):
@@ -235,7 +244,9 @@ class OffHoursRule(GatedRule):
         return inside
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
-        return _NONE if self._working(event, t) else (event.user or "unknown",)
+        if self._working(event, t):
+            return _NONE
+        return (self.fleet.account(event, event.user or "unknown"),)
 
     def level(self, extent: Extent) -> tuple[int, int]:
         return (0, 0)
@@ -247,7 +258,8 @@ class OffHoursRule(GatedRule):
         where = f" from {listing(ips, extent.ips.total)}" if ips else ""
         logins = f" ({extent.count} logins)" if extent.count > 1 else ""
         return (
-            f"{subject} logged in{where} on {when}, outside working hours ({self._allowed}){logins}"
+            f"{account_name(subject)} logged in{where} on {when}, "
+            f"outside working hours ({self._allowed}){logins}"
         )
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:

@@ -17,10 +17,10 @@ from typing import Any
 
 from sentinel.alerts import Alert
 from sentinel.events import Event
+from sentinel.incidents import MAX_SERVERS
 from sentinel.rules.base import KeyTable
 from sentinel.textsafe import MAX_FIELD, neutral
 
-MAX_SERVERS = 64  # servers listed per incident
 MAX_ADDRESSES = 16  # addresses of one block listed per incident
 _BLOCK_CACHE = 65_536  # address -> block verdicts kept
 _Seen = tuple[dict[str, float], dict[str, float], dict[str, float]]
@@ -83,10 +83,12 @@ class FleetView:
             return user
         return f"{server}\x00{user}"
 
-    def note(self, key: str, event: Event, t: float) -> None:
-        """`event` took part in `key`'s incident: its server, and its address if in a block."""
+    def note(self, key: str, event: Event, t: float, block: str | None = None) -> None:
+        """`event` took part in `key`'s incident: its server, and its address when the key
+        counts an address `block` (`address(ip)`) wider than the address."""
         server, ip = event.server, event.ip
-        if server is None and (ip is None or key == ip):
+        in_block = ip is not None and block is not None and block != ip
+        if server is None and not in_block:
             return
         servers, addresses, firsts = self._seen.renew(key, lambda: ({}, {}, {}))
         oldest = t - self.window
@@ -96,11 +98,13 @@ class FleetView:
             if len(firsts) > 2 * MAX_SERVERS:  # those `servers` forgot
                 for gone in [s for s in firsts if s not in servers]:
                     del firsts[gone]
-        if ip is not None and key != ip:
+        if in_block and ip is not None:
             _remember(addresses, ip, t, oldest, MAX_ADDRESSES)
 
-    def finish(self, alert: Alert, key: str, event: Event, t: float) -> Alert:
-        """The alert with the servers and block addresses of `key`'s incident.
+    def finish(
+        self, alert: Alert, key: str, event: Event, t: float, block: str | None = None
+    ) -> Alert:
+        """The alert with the servers of `key`'s incident, and the addresses of its `block`.
 
         Its `server` is the one whose event came first: whichever order a live run read the
         servers' files in, a replay names the same one.
@@ -118,14 +122,20 @@ class FleetView:
             changes["server"] = neutral(event.server, MAX_FIELD)
         if len(servers) > 1:
             changes["servers"] = tuple(neutral(s, MAX_FIELD) for s in servers)
-        if addresses:
+        if addresses and block is not None:
             changes.update(ip=None, ips=tuple(addresses))
-            changes["details"] = {**alert.details, "network": key}
+            changes["details"] = {**alert.details, "network": block}
         return replace(alert, **changes) if changes else alert
 
     def expire(self, now: float) -> None:
         oldest = now - self.window
         self._seen.expire(lambda seen: max((*seen[0].values(), *seen[1].values())) < oldest)
+
+
+def account_name(key: str) -> str:
+    """The user name of an account key (`FleetView.account`), without its server."""
+    server, sep, user = key.partition("\x00")
+    return user if sep else server
 
 
 def _remember(members: dict[str, float], member: str, t: float, oldest: float, cap: int) -> None:

@@ -10,7 +10,7 @@ from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
 from sentinel.incidents import Extent, listing, magnitude
 from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
-from sentinel.rules.fleet import FleetOptions, FleetView
+from sentinel.rules.fleet import FleetOptions, FleetView, account_name
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import (
     BruteForceSettings,
@@ -167,7 +167,7 @@ class BruteForceRule:
             return NO_ALERTS
         ip = self.fleet.address(ip)  # an IPv6 client counts by its block
         if event.server is not None or ip is not event.ip:
-            self.fleet.note(ip, event, t)
+            self.fleet.note(ip, event, t, ip)
         user = event.user
         limit = self.settings.max_failures
         entry = self.table.get(ip)
@@ -180,7 +180,7 @@ class BruteForceRule:
         self.table.touch(ip, _Failures(times, users))
         if len(times) < limit or not self.gate.opens(ip, t):
             return NO_ALERTS
-        return (self.fleet.finish(self._alert(event, ip, times, users), ip, event, t),)
+        return (self.fleet.finish(self._alert(event, ip, times, users), ip, event, t, ip),)
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
         return _NONE if event.ip is None else (self.fleet.address(event.ip),)
@@ -273,7 +273,8 @@ class PasswordSprayRule(_MemberRule):
         self._setup(window, settings.max_tracked, cap, fleet)
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
-        return _NONE if event.ip is None or event.user is None else (event.ip,)
+        ip = event.ip
+        return _NONE if ip is None or event.user is None else (self.fleet.address(ip),)
 
     def level(self, extent: Extent) -> tuple[int, int]:
         """In size: 10, 100, ... times `max_users` user names."""
@@ -289,7 +290,7 @@ class PasswordSprayRule(_MemberRule):
             return NO_ALERTS
         ip = self.fleet.address(ip)  # an IPv6 client counts by its block
         if event.server is not None or ip is not event.ip:
-            self.fleet.note(ip, event, t)
+            self.fleet.note(ip, event, t, ip)
         recent = self._record(ip, user, t)
         if len(recent) < 2 * self.settings.max_users or not self.gate.opens(ip, t):
             return NO_ALERTS
@@ -307,7 +308,7 @@ class PasswordSprayRule(_MemberRule):
             count=len(members),
             details={"users": list(members)},
         )
-        return (self.fleet.finish(alert, ip, event, t),)
+        return (self.fleet.finish(alert, ip, event, t, ip),)
 
 
 class SharedAccountRule(_MemberRule):
@@ -332,7 +333,9 @@ class SharedAccountRule(_MemberRule):
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
         ip, user = event.ip, event.user
-        return _NONE if ip is None or user is None or event.anonymous else (user,)
+        if ip is None or user is None or event.anonymous:
+            return _NONE
+        return (self.fleet.account(event, user),)
 
     def level(self, extent: Extent) -> tuple[int, int]:
         """In size: every address the account gains."""
@@ -342,7 +345,8 @@ class SharedAccountRule(_MemberRule):
         ips = extent.ips
         span = duration_text(extent.span)
         where = listing(ips.listed(), ips.total, limit=10)
-        return f"{subject} logged in from {ips.total} addresses within {span}: {where}"
+        user = account_name(subject)
+        return f"{user} logged in from {ips.total} addresses within {span}: {where}"
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         ip, user = event.ip, event.user

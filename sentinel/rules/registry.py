@@ -26,7 +26,9 @@ LOG_RULES: dict[str, type] = {
 }
 
 # rules that take `fleet=`: how they count a fleet's servers and IPv6 blocks
-FLEET_AWARE = frozenset({"brute_force", "bulk_download", "password_spray", "shared_account"})
+FLEET_AWARE = frozenset(
+    {"brute_force", "brute_force_success", "bulk_download", "password_spray", "shared_account"}
+)
 
 
 def build_log_rules(config: Config) -> list[Rule]:

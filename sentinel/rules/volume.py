@@ -10,7 +10,7 @@ from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
 from sentinel.incidents import Extent, magnitude
 from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
-from sentinel.rules.fleet import FleetOptions, FleetView
+from sentinel.rules.fleet import FleetOptions, FleetView, account_name
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import BulkDownloadSettings
 
@@ -87,9 +87,10 @@ class BulkDownloadRule:
         if event.direction is not _DOWNLOAD or not event.ok:
             return _NONE
         user, ip = event.user, event.ip
-        if user and ip:
-            return (f"user:{user}", f"ip:{ip}")
-        return (f"user:{user}",) if user else (f"ip:{ip}",) if ip else _NONE
+        if user:
+            by_user = f"user:{self.fleet.account(event, user)}"
+            return (by_user, f"ip:{ip}") if ip else (by_user,)
+        return (f"ip:{ip}",) if ip else _NONE
 
     def level(self, extent: Extent) -> tuple[int, int]:
         """In size: 10, 100, ... times `max_files` or `max_bytes`."""
@@ -101,6 +102,7 @@ class BulkDownloadRule:
         span = duration_text(extent.span)
         view, _, who = subject.partition(":")
         if view == "user":
+            who = account_name(who)
             ips = extent.ips
             origin = next(iter(ips.kept), "?") if ips.total == 1 else f"{ips.total} addresses"
             return f"{who} downloaded {amount} from {origin} in {span}"
