@@ -150,6 +150,8 @@ def test_accounts_are_per_server_unless_the_base_is_shared() -> None:
     assert feed(SharedAccountRule(settings, server="c"), logins("srv1", "srv2")) == []
     (same,) = feed(SharedAccountRule(settings, server="c"), logins("srv1", "srv1"))
     assert same["server"] == "srv1"
+    assert "network" not in same["details"]  # type: ignore[operator]  # no block: an account
+    assert same["ips"] == ["198.51.100.1", "198.51.100.2"]
     shared = SharedAccountRule(settings, server="c", fleet=FleetOptions(shared_accounts=True))
     (alert,) = feed(shared, logins("srv1", "srv2"))
     assert alert["servers"] == ["srv1", "srv2"]
