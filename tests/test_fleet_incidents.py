@@ -168,3 +168,15 @@ def test_a_spread_brute_force_closes_as_one_incident_of_every_server(tmp_path: P
     assert len({r["fingerprint"] for r in life}) == 1
     assert life[0]["count"] == 6 and "srv3" not in life[0]["servers"]
     assert life[-1] == closed
+
+
+def test_a_guessed_account_is_per_server_unless_shared() -> None:
+    guesses = [failure(n, "erin", f"198.51.100.{n + 1}") for n in range(5)]  # on srv1
+    elsewhere = [*guesses, login(10, "erin", "198.51.100.50", server="srv2")]
+    assert final_records(elsewhere, "brute_force_success") == []
+    (shared,) = final_records(elsewhere, "brute_force_success", shared=True)
+    assert shared.details["variant"] == "account" and shared.servers == ("srv1", "srv2")
+    assert shared.server == "srv1"  # the guesses came first
+    (same,) = final_records([*guesses, login(10, "erin", "198.51.100.50")], "brute_force_success")
+    assert same.summary.startswith("erin logged in after 5 failed logins")
+    assert same.server == "srv1" and same.servers is None

@@ -116,7 +116,8 @@ class BruteForceSuccessRule:
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         block, account = self._keys(event)
-        self._note(event, t, block, account)
+        if event.server is not None or block is not event.ip:
+            self._note(event, t, block, account)
         if event.kind is _LOGIN_FAILURE:
             self._failure(event, t, block, account)
             return NO_ALERTS
