@@ -166,7 +166,7 @@ class Incident:
     """One open incident: its rule, the opening alert (identity, severity, details), its
     extent, the level last reported and when (wall clock) an event last added to it."""
 
-    __slots__ = ("extent", "is_open", "level", "opening", "rule", "touched", "window")
+    __slots__ = ("extent", "is_open", "level", "opening", "order", "rule", "touched", "window")
 
     def __init__(self, rule: Rule, opening: Alert, extent: Extent, touched: float | None) -> None:
         self.rule = rule
@@ -176,6 +176,7 @@ class Incident:
         self.level = rule.level(extent)
         self.touched = touched
         self.is_open = True
+        self.order = 0  # when it opened, among all incidents (the tracker's count)
 
 
 def _opening_extent(alert: Alert, event: Event, t: float) -> Extent:
@@ -282,6 +283,7 @@ class IncidentTracker:
     def _track(self, incident: Incident) -> None:
         self.tables[incident.opening.rule][incident.opening.subject] = incident
         self.count += 1
+        incident.order = next(self._ties)
         deadline = incident.extent.last + incident.window
         heapq.heappush(self._due, (deadline, next(self._ties), incident))
         if incident.touched is not None:
@@ -348,10 +350,12 @@ class IncidentTracker:
         closed, the others' final figures with status `open` (the log ended while they went
         on). The tracker is empty after it."""
         records = self.close_idle(now)
-        going_on = [
+        going_on = [  # in the order they opened, as the live run's records came
             self._record(incident, OPEN)
-            for table in self.tables.values()
-            for incident in table.values()
+            for incident in sorted(
+                (incident for table in self.tables.values() for incident in table.values()),
+                key=lambda incident: incident.order,
+            )
         ]
         for table in self.tables.values():
             for incident in table.values():
@@ -359,7 +363,7 @@ class IncidentTracker:
             table.clear()
         self.count = 0
         self._due, self._wall_due = [], []
-        return records + sorted(going_on, key=lambda record: record.first_seen)
+        return records + going_on
 
     def _record(self, incident: Incident, status: str, change: str | None = None) -> Alert:
         opening, extent = incident.opening, incident.extent
