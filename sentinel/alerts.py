@@ -74,6 +74,7 @@ class Alert:
     files: tuple[str, ...] | None = None
     files_total: int | None = None
     subject: str = field(default="", hash=False, compare=False)
+    servers: tuple[str, ...] | None = None  # an incident seen on several servers of a fleet
 
     def to_dict(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -112,6 +113,8 @@ class Alert:
         record["summary"] = self.summary
         record["fingerprint"] = self.fingerprint
         record["details"] = self.details
+        if self.servers is not None:
+            record["servers"] = list(self.servers)
         return record
 
     def to_json(self) -> str:
@@ -140,8 +143,14 @@ def make_alert(
     nbytes: int | None = None,
     details: dict[str, Any] | None = None,
     files: tuple[str, ...] | None = None,
+    origin: str | None = None,
+    servers: tuple[str, ...] | None = None,
 ) -> Alert:
-    """Build an alert, neutralising every attacker-controlled string on the way in."""
+    """Build an alert, neutralising every attacker-controlled string on the way in.
+
+    `server` is this sentinel's (the fingerprint's); `origin`, where given, the fleet's server
+    that logged the events, which the record's `server` names; `servers`, where several did.
+    """
     return Alert(
         rule=rule,
         severity=severity,
@@ -149,7 +158,7 @@ def make_alert(
         fingerprint=fingerprint(server, rule, subject),
         first_seen=first_seen,
         last_seen=last_seen,
-        server=safe_text(server, MAX_FIELD),
+        server=safe_text(origin or server, MAX_FIELD),
         source=source,
         user=safe_text(user, MAX_FIELD) if user is not None else None,
         ip=ip,
@@ -161,6 +170,7 @@ def make_alert(
         files=tuple(safe_text(f, 400) for f in files) if files is not None else None,
         files_total=len(files) if files is not None else None,
         subject=subject,
+        servers=tuple(safe_text(name, MAX_FIELD) for name in servers) if servers else None,
     )
 
 

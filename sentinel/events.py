@@ -44,6 +44,8 @@ class Event(NamedTuple):
     [ ... ]`, which follows the message's first copy (capped at MAX_TIMES). Where a
     line only summarises attempts (sshd's `maximum authentication attempts exceeded`), the
     pipeline's attempt ledger decides whether they were already counted one by one.
+    `server` is set where sentinel watches a fleet (sentinel.fleet): the syslog host field,
+    the path's `{server}`, or the source's `server`.
     """
 
     ts: datetime
@@ -60,6 +62,7 @@ class Event(NamedTuple):
     action: str | None = None  # for FILE_OP: mkdir, rmdir, delete, rename; for logins: method
     detail: str | None = None  # a short, fixed vocabulary word (e.g. "no_such_user", "pam")
     times: int = 1  # how many events this line stands for (rsyslog's repeat notice)
+    server: str | None = None  # the server that logged it, in a fleet; None: this one
 
 
 MAX_TIMES = 100_000

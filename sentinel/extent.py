@@ -13,9 +13,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sentinel.alerts import safe_text
+from sentinel.events import Event, Kind
+from sentinel.textsafe import MAX_FIELD
 
 CAP = 100  # addresses, users and files listed per incident
 DISTINCT_MAX = 10_000  # distinct values counted exactly beyond CAP (hashes kept)
+MAX_SERVERS = 64  # servers of a fleet named per incident
+_TRANSFER = Kind.TRANSFER
 
 
 class Members:
@@ -65,6 +69,7 @@ class Extent:
         "last",
         "last_ts",
         "nbytes",
+        "servers",
         "users",
     )
 
@@ -86,6 +91,41 @@ class Extent:
         self.users = Members()
         self.files: dict[str, None] = {}  # distinct paths, up to CAP
         self.files_total = 0  # every file transferred
+        # the fleet's servers that took part: name -> time of its first event, in the order
+        # they came; empty for a sentinel on one server (its events name none)
+        self.servers: dict[str, float] = {}
+
+    def add(self, event: Event, t: float) -> None:
+        """The event's time, address, user, server, and its file and bytes if a transfer."""
+        if t >= self.last:
+            self.last, self.last_ts = t, event.ts
+        elif t < self.first:
+            self.first, self.first_ts = t, event.ts
+        if event.ip is not None:
+            self.ips.add(event.ip)
+        if event.user is not None:
+            self.users.add(safe_text(event.user, MAX_FIELD))
+        if event.server is not None:
+            self.add_server(event.server, t)
+        if event.kind is _TRANSFER and event.ok:
+            self.nbytes = (self.nbytes or 0) + (event.nbytes or 0)
+            if event.path is not None:
+                self.add_file(event.path)
+
+    def add_server(self, server: str, t: float) -> None:
+        server = safe_text(server, MAX_FIELD)  # as the opening alert names it
+        servers = self.servers
+        first = servers.get(server)
+        if first is None:
+            if len(servers) < MAX_SERVERS:
+                servers[server] = t
+        elif t < first:
+            servers[server] = t
+
+    def first_server(self) -> str | None:
+        """The server whose event came first (of equal times, the one seen first)."""
+        servers = self.servers
+        return min(servers, key=servers.__getitem__) if servers else None
 
     def add_file(self, path: str) -> None:
         self.files_total += 1

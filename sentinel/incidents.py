@@ -8,9 +8,13 @@ changes (in kind, or in size), `closed` with the final figures once the incident
 no event for its rule's `window` (event time, or the injected wall clock for a live log
 that went quiet), or at the end of a replay (`finish`).
 
+An incident of a fleet's servers lists them all (`servers`, sorted) in every record, and
+its `server` is the one whose event came first (a replay names the one a live run did,
+whatever order it read the servers' files in).
+
 Memory: per open incident, its Extent (sentinel.extent: at most CAP addresses, users and
-files, with their totals) and a few numbers; at most MAX_OPEN open incidents per rule, the
-oldest closed early beyond.
+files, with their totals, and MAX_SERVERS servers) and a few numbers; at most MAX_OPEN open
+incidents per rule, the oldest closed early beyond.
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ from typing import TYPE_CHECKING, Any
 
 from sentinel.alerts import CLOSED, OPEN, UPDATE, Alert, Severity, safe_text
 from sentinel.events import Event, Kind
-from sentinel.extent import Extent
+from sentinel.extent import MAX_SERVERS, Extent
 from sentinel.textsafe import MAX_FIELD
 
 if TYPE_CHECKING:
     from sentinel.rules.base import Rule
 
 MAX_OPEN = 10_000  # open incidents per rule
+
 CLOSE_SLACK = 2.0  # seconds: log time stamps are whole seconds, the wall clock is not
 _TRANSFER = Kind.TRANSFER
 NO_RECORDS: Sequence[Alert] = ()
@@ -83,6 +88,12 @@ def _opening_extent(alert: Alert, event: Event, t: float) -> Extent:
         extent.users.add(safe_text(str(user), MAX_FIELD))
     for path in alert.files or ((alert.path,) if alert.path else ()):
         extent.add_file(path)
+    if alert.servers or event.server is not None:
+        # the opening names its first server; the others came later (or at the same time)
+        extent.servers[alert.server] = extent.first
+        for server in alert.servers or ():
+            if len(extent.servers) < MAX_SERVERS:
+                extent.servers.setdefault(server, extent.first)
     return extent
 
 
@@ -130,7 +141,9 @@ class IncidentTracker:
         of the event that opened one (every rule's subject is made of those)."""
         anchors = self.anchors
         ip, user = event.ip, event.user
-        return (ip is not None and ip in anchors) or (user is not None and user in anchors)
+        if ip is not None and (ip in anchors or ":" in ip):  # IPv6: maybe a block's
+            return True
+        return user is not None and user in anchors
 
     def observe(self, event: Event, t: float, alerts: Sequence[Alert]) -> Sequence[Alert]:
         """The records an event makes: its rules' new incidents, the growth of open ones."""
@@ -197,18 +210,7 @@ class IncidentTracker:
 
     def _grow(self, incident: Incident, event: Event, t: float) -> Alert | None:
         extent = incident.extent
-        if t >= extent.last:
-            extent.last, extent.last_ts = t, event.ts
-        elif t < extent.first:
-            extent.first, extent.first_ts = t, event.ts
-        if event.ip is not None:
-            extent.ips.add(event.ip)
-        if event.user is not None:
-            extent.users.add(safe_text(event.user, MAX_FIELD))
-        if event.kind is _TRANSFER and event.ok:
-            extent.nbytes = (extent.nbytes or 0) + (event.nbytes or 0)
-            if event.path is not None:
-                extent.add_file(event.path)
+        extent.add(event, t)
         rule = incident.rule
         counts = rule.counts
         if counts == "events":
@@ -273,10 +275,13 @@ class IncidentTracker:
         closed, the others' final figures with status `open` (the log ended while they went
         on). The tracker is empty after it."""
         records = self.close_idle(now)
-        going_on = sorted(
-            (incident for table in self.tables.values() for incident in table.values()),
-            key=lambda incident: incident.order,
-        )
+        going_on = [  # in the order they opened, as the live run's records came
+            self._record(incident, OPEN)
+            for incident in sorted(
+                (incident for table in self.tables.values() for incident in table.values()),
+                key=lambda incident: incident.order,
+            )
+        ]
         for table in self.tables.values():
             for incident in table.values():
                 incident.is_open = False
@@ -284,7 +289,7 @@ class IncidentTracker:
         self.count = 0
         self.anchors.clear()
         self._due, self._wall_due = [], []
-        return records + [self._record(incident, OPEN) for incident in going_on]
+        return records + going_on
 
     def _record(self, incident: Incident, status: str, change: str | None = None) -> Alert:
         opening, extent = incident.opening, incident.extent
@@ -298,6 +303,7 @@ class IncidentTracker:
                 details["change"] = change
         several_ips = ips.total > 1
         several_users = users.total > 1
+        servers = extent.servers
         return Alert(
             rule=opening.rule,
             severity=opening.severity,
@@ -305,7 +311,7 @@ class IncidentTracker:
             fingerprint=opening.fingerprint,
             first_seen=extent.first_ts,
             last_seen=extent.last_ts,
-            server=opening.server,
+            server=extent.first_server() or opening.server,
             source=opening.source,
             user=next(iter(users.kept)) if users.total == 1 else None,
             ip=next(iter(ips.kept)) if ips.total == 1 else None,
@@ -321,6 +327,7 @@ class IncidentTracker:
             files=files if extent.files_total else None,
             files_total=extent.files_total if extent.files_total else None,
             subject=opening.subject,
+            servers=tuple(sorted(servers)) if len(servers) > 1 else None,
         )
 
     # -- across a restart ---------------------------------------------------------------
@@ -343,6 +350,7 @@ class IncidentTracker:
                 "ips": [list(incident.extent.ips.kept), incident.extent.ips.total],
                 "users": [list(incident.extent.users.kept), incident.extent.users.total],
                 "files": [list(incident.extent.files), incident.extent.files_total],
+                "servers": [[name, first] for name, first in incident.extent.servers.items()],
                 "level": list(incident.level),
                 "anchors": list(incident.anchors),
             }
@@ -379,6 +387,8 @@ class IncidentTracker:
                 members.total = max(members.total, int(total))
             kept_files, extent.files_total = item["files"][0], int(item["files"][1])
             extent.files = dict.fromkeys(str(path) for path in kept_files)
+            for name, first in item.get("servers", ())[:MAX_SERVERS]:
+                extent.servers[str(name)] = float(first)
             anchors = tuple(str(value) for value in item.get("anchors", ()))
             incident = Incident(rule, opening, extent, touched, anchors)
             incident.level = (int(item["level"][0]), int(item["level"][1]))

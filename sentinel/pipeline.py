@@ -9,6 +9,7 @@ from sentinel.alerts import OPEN, Alert
 from sentinel.attempts import AttemptLedger
 from sentinel.config.model import Config
 from sentinel.events import Direction, Event, Kind
+from sentinel.fleet import names_servers
 from sentinel.incidents import IncidentTracker
 from sentinel.parsers.context import ParseContext, Parser
 from sentinel.rules.base import KeyTable, Rule
@@ -108,14 +109,21 @@ class CrossSourceDedup:
         if kind is _TRANSFER:
             if not self._transfers:
                 return False
-            signature: tuple[Any, ...] = (event.ip, event.path, event.nbytes or 0, event.direction)
+            # one server's two logs pair, never two servers' (event.server: None but in a fleet)
+            signature: tuple[Any, ...] = (
+                event.ip,
+                event.path,
+                event.nbytes or 0,
+                event.direction,
+                event.server,
+            )
             window = TRANSFER_PAIRING
         elif kind is _LOGIN_FAILURE:
             session = event.session
-            if session is not None and session.startswith("ssh:"):
+            if session is not None and "ssh:" in session:  # `ssh:pid`, or `server/ssh:pid`
                 return False
             # the user too: a spray from one address fails for many names at once
-            signature = (kind, event.ip, event.user)
+            signature = (kind, event.ip, event.user, event.server)
             mirror = event.detail == "pam"
             window = FAILURE_PAIRING
         else:
@@ -172,7 +180,9 @@ class Pipeline:
         self.sessions = SessionJoin()
         self.attempts = AttemptLedger()
         self.dedup: CrossSourceDedup | None = None
-        self.pair_sources(len(config.sources) > 1 if pair_sources is None else pair_sources)
+        if pair_sources is None:  # a fleet's auth.log holds a PAM line and vsftpd's for one act
+            pair_sources = len(config.sources) > 1 or names_servers(config)
+        self.pair_sources(pair_sources)
         self._next_expiry = 0.0
         # who fetched what, for directories with `delete_after_download` (set by the daemon)
         self.on_download: Callable[[Event], None] | None = None
@@ -302,7 +312,11 @@ class Pipeline:
         if not alerts:
             anchors = self.incidents.anchors  # what `IncidentTracker.concerns` says, inline
             ip, user = event.ip, event.user
-            if not ((ip is not None and ip in anchors) or (user is not None and user in anchors)):
+            # an IPv6 client may belong to the /64 block an incident is keyed by: its rules say
+            if not (
+                (ip is not None and (ip in anchors or ":" in ip))
+                or (user is not None and user in anchors)
+            ):
                 return self._take_closed() if self._closed else ()
         records = self.incidents.observe(event, t, alerts)
         if self._closed:

@@ -18,13 +18,14 @@ from typing import Any
 
 from sentinel.alerts import OPEN, Alert
 from sentinel.config.model import Config
+from sentinel.fleet.paths import source_files
 from sentinel.pipeline import Pipeline
 from sentinel.rules.silence import SilenceRule
 from sentinel.sinks.http import MetricsServer
 from sentinel.sinks.metrics import DaemonStats, SentinelCollector, build_registry
 from sentinel.sinks.outbox import Deliverer
 from sentinel.sinks.store import Store, StoreError
-from sentinel.sources.readers import build_runners, watched_paths
+from sentinel.sources.readers import RunnerBuilder, build_runners, discoverer, watched_paths
 from sentinel.sources.runner import SourceSet
 from sentinel.sources.wakeup import Wakeup
 from sentinel.supervise import Supervisor
@@ -97,10 +98,11 @@ class Runtime:
             positions = self._restore()
         except StoreError as error:
             self.store_failed(str(error))
-            positions = {source.name: None for source in config.sources}
-        self.sources = SourceSet(
-            self.pipeline, build_runners(config, self.pipeline, positions, wake, clock), clock
-        )
+            positions = {}
+        runners = build_runners(config, self.pipeline, positions, wake, clock)
+        build = RunnerBuilder(config, self.pipeline, wake)
+        discover = discoverer(build, runners, self._load_position, clock)
+        self.sources = SourceSet(self.pipeline, runners, clock, discover)
         self.deliverer = Deliverer(
             config.state_dir, config.notify, clock=clock, on_result=self._count_delivery
         )
@@ -126,7 +128,8 @@ class Runtime:
         """Rule windows and the positions they were saved with; None entries start fresh."""
         positions: dict[str, Any] = {}
         for source in self.config.sources:
-            positions[source.name] = self.store.load_position(source.name)
+            for file in source_files(source):
+                positions[file.key] = self.store.load_position(file.key)
         blob = self.store.load_rule_state()
         if blob is None:
             return positions
@@ -149,6 +152,14 @@ class Runtime:
             if name in positions:
                 positions[name] = position
         return positions
+
+    def _load_position(self, key: str) -> Any:
+        """The saved position of a file that appeared while running (a new server's log)."""
+        try:
+            return self.store.load_position(key)
+        except StoreError as error:
+            self.store_failed(str(error))
+            return None
 
     def start(self) -> None:
         """Starts every thread; on failure stops those already started and re-raises."""
@@ -287,10 +298,11 @@ class Runtime:
         now = self.clock()
         for runner in self.sources.runners:
             self.silence.update(
-                runner.name,
+                runner.position_key,
                 last_line=runner.last_line_wall,
                 missing=runner.reader.missing,
                 now=now,
+                server=runner.server,
             )
         alerts = self.silence.check(now)
         if alerts:

@@ -205,8 +205,8 @@ def test_every_log_rule_takes_part_in_the_incident_contract() -> None:
 
     rules = build_log_rules(parse_config(trusted, Path("sentinel.yaml")))
     assert {rule.name for rule in rules} == {
-        "anonymous_access", "bulk_download", "brute_force", "password_spray",
-        "shared_account", "untrusted_network", "off_hours", "brute_force_success",
+        "anonymous_access", "bulk_download", "brute_force", "brute_force_success",
+        "password_spray", "shared_account", "untrusted_network", "off_hours",
     }  # fmt: skip
     tracker = IncidentTracker(rules)
     for rule in rules:

@@ -19,8 +19,11 @@ from sentinel.alerts import CLOSED, Alert
 from sentinel.commands.output import AlertOutput
 from sentinel.config import Config, load_or_exit
 from sentinel.events import Event
+from sentinel.fleet import names_servers
+from sentinel.fleet.naming import named
+from sentinel.fleet.paths import fleet_source
 from sentinel.parsers import PARSERS, detect_format
-from sentinel.parsers.context import ParseContext
+from sentinel.parsers.context import ParseContext, Parser
 from sentinel.pipeline import Pipeline
 from sentinel.progress import Progress
 from sentinel.sources.logfile import chunks, head_lines, open_log, reference_time
@@ -32,6 +35,21 @@ class ReplayInput:
     path: Path
     format: str
     context: ParseContext
+    server: str | None = None  # a fleet's server, from the source's `{server}` or `server`
+    from_host: bool = False  # the syslog host field names the server (a fleet)
+
+    def parser(self) -> Parser:
+        parse = PARSERS[self.format]
+        if self.server is None and not self.from_host:
+            return parse
+        return named(parse, self.server, from_host=self.from_host)
+
+    @property
+    def group(self) -> str:
+        """Files of one group are read in turn (rotations); groups merge by event time."""
+        return (
+            self.context.source if self.server is None else f"{self.context.source}:{self.server}"
+        )
 
 
 class UsageError(Exception):
@@ -44,12 +62,16 @@ def plan_inputs(
     """Check every file and pick its format and context before analysing any of them.
     `hint` says how to name the format of a log that cannot be recognised."""
     configured = {s.path.resolve(): s for s in config.sources if s.path is not None}
+    from_host = names_servers(config)
     inputs = []
     for name in files:
         path = Path(name)
         try:
             lines = head_lines(path)
             source = configured.get(path.resolve())
+            server = source.server if source is not None else None
+            if source is None:
+                source, server = fleet_source(config, path)
             tz = (source.timezone if source else None) or config.timezone
             reference = reference_time(path, tz)
         except OSError as error:
@@ -63,7 +85,8 @@ def plan_inputs(
                 raise UsageError(f"{name}: log format not recognised; {hint}")
             fmt = fmt or "vsftpd"  # an empty file: any parser reads nothing from it
         label = source.name if source is not None else fmt
-        inputs.append(ReplayInput(path, fmt, ParseContext(label, tz, reference)))
+        context = ParseContext(label, tz, reference)
+        inputs.append(ReplayInput(path, fmt, context, server, from_host))
     return inputs
 
 
@@ -78,8 +101,9 @@ def replay(pipeline: Pipeline, inputs: list[ReplayInput], emit: Emit) -> None:
     """
     groups: dict[str, list[ReplayInput]] = {}
     for item in inputs:
-        groups.setdefault(item.context.source, []).append(item)
-    pipeline.pair_sources(len(inputs) > 1)  # e.g. vsftpd.log with the auth.log of its PAM
+        groups.setdefault(item.group, []).append(item)
+    # e.g. vsftpd.log with the auth.log of its PAM; a fleet's per-host auth.log holds both
+    pipeline.pair_sources(len(inputs) > 1 or names_servers(pipeline.config))
     if len(groups) == 1:
         for item in inputs:
             _replay_file(pipeline, item, emit)
@@ -104,7 +128,7 @@ def finals(emit: Emit) -> Emit:
 
 
 def _replay_file(pipeline: Pipeline, item: ReplayInput, emit: Emit) -> None:
-    parse = PARSERS[item.format]
+    parse = item.parser()
     stats = pipeline.stats_for(item.context.source)
     process = pipeline.process_chunk
     ctx = item.context
@@ -125,7 +149,7 @@ def _events(
     parse_raw = pipeline.parse_raw
     sequence = 0
     for item in group:
-        parse = PARSERS[item.format]
+        parse = item.parser()
         stats = pipeline.stats_for(item.context.source)
         with open_log(item.path) as stream:
             for raw in stream:

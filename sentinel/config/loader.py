@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from sentinel.config import sections, values
+from sentinel.config import fleet, sections, values
 from sentinel.config.errors import ConfigError
 from sentinel.config.model import DEFAULT_CONFIG_PATH, Config
 from sentinel.config.nodes import At, mapping, string
@@ -36,6 +36,7 @@ TOP_KEYS = (
     "notify",
     "metrics",
     "backfill",
+    "fleet",
 )
 
 
@@ -97,6 +98,8 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         if key != "directories":
             field, read = SECTIONS[key]
             given[field] = read(at)
+    if "networks" in top:
+        given["ipv6_prefix"] = fleet.ipv6_prefix(top["networks"])
     given.setdefault("server_name", host_name())
     given.setdefault("timezone", system_timezone())
     config = Config(**given)
@@ -148,4 +151,5 @@ SECTIONS: dict[str, tuple[str, Callable[[At], Any]]] = {
     "notify": ("notify", sections.notify),
     "metrics": ("metrics", sections.metrics),
     "backfill": ("backfill", _backfill),
+    "fleet": ("fleet", fleet.fleet),
 }

@@ -26,6 +26,12 @@ class SourceConfig:
     path: Path | None = None
     journal: str | None = None
     timezone: tzinfo | None = None  # overrides the global one (vsftpd logs UTC by default)
+    server: str | None = None  # the server that wrote it, when not this one (a fleet's)
+
+    @property
+    def many(self) -> bool:
+        """Whether `path` is a pattern (globs, `{server}`) that may name several files."""
+        return self.path is not None and any(c in str(self.path) for c in "*?[{")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +100,15 @@ def default_rules() -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
+class FleetConfig:
+    """`fleet:`: the servers a central sentinel watches (see sentinel.fleet)."""
+
+    enabled: bool = False  # the section is given: syslog host fields name the servers
+    servers: tuple[str, ...] = ()  # the servers that may label metrics (a closed set)
+    shared_accounts: bool = False  # one account base (LDAP, a shared passwd) for all servers
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     server_name: str
     timezone: tzinfo
@@ -107,3 +122,5 @@ class Config:
     metrics: MetricsConfig = MetricsConfig()
     backfill: timedelta = timedelta(hours=1)  # first start on an existing log
     path: Path | None = None  # where it was read from; None for built-in defaults
+    fleet: FleetConfig = FleetConfig()
+    ipv6_prefix: int = 64  # `networks.ipv6_prefix`: address rules count IPv6 clients by block

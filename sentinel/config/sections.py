@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from sentinel.alerts import Severity
-from sentinel.config import values
+from sentinel.config import fleet, values
 from sentinel.config.model import (
     FORMATS,
     RECORD_STATUSES,
@@ -52,7 +52,7 @@ def sources(at: At) -> tuple[SourceConfig, ...]:
 
 
 def one_source(at: At) -> SourceConfig:
-    entries = mapping(at, ("path", "journal", "format", "name", "timezone"))
+    entries = mapping(at, ("path", "journal", "format", "name", "timezone", "server"))
     if ("path" in entries) == ("journal" in entries):
         raise at.error("give exactly one of path (a log file) or journal (a systemd unit)")
     fmt = choice(entries["format"], FORMATS) if "format" in entries else "auto"
@@ -68,14 +68,15 @@ def one_source(at: At) -> SourceConfig:
     return SourceConfig(
         name=name,
         format=fmt,
-        path=values.absolute_path(entries["path"]) if "path" in entries else None,
+        path=fleet.source_path(entries["path"]) if "path" in entries else None,
         journal=journal,
         timezone=values.timezone(entries["timezone"]) if "timezone" in entries else None,
+        server=fleet.server_name(entries["server"]) if "server" in entries else None,
     )
 
 
 def trusted_networks(at: At) -> tuple[IPNetwork, ...]:
-    entries = mapping(at, ("trusted",))
+    entries = mapping(at, ("trusted", "ipv6_prefix"))
     if "trusted" not in entries:
         return ()
     return tuple(values.network(item) for item in sequence(entries["trusted"]))

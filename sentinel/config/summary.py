@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sentinel.alerts import Severity
+from sentinel.config.fleet import DEFAULT_PREFIX
 from sentinel.config.model import (
     RECORD_STATUSES,
     Config,
@@ -18,6 +19,8 @@ from sentinel.config.model import (
 )
 from sentinel.config.units import format_duration, format_size
 from sentinel.config.urls import mask
+from sentinel.fleet import names_servers
+from sentinel.fleet.paths import source_files
 from sentinel.rules.settings import WEEKDAY_NAMES, ByteSize, HoursRange, Weekdays
 
 Exists = Callable[[Path], bool]
@@ -35,6 +38,9 @@ def describe(config: Config, exists: Exists = Path.exists) -> list[str]:
     lines += _section("sources", [_source(s, exists) for s in config.sources])
     nets = ", ".join(str(n) for n in config.trusted_networks) or "not set"
     lines.append(f"trusted networks: {nets}")
+    if config.ipv6_prefix != DEFAULT_PREFIX:
+        lines.append(f"IPv6 clients counted by /{config.ipv6_prefix}")
+    lines += _fleet(config)
     lines += _rules(config)
     lines += _section("directories", [_directory(d, exists) for d in config.directories])
     checks = [f"{c.kind:<8} {c.path}{_missing(c.path, exists)}" for c in config.server_configs]
@@ -61,8 +67,20 @@ def _missing(path: Path, exists: Exists) -> str:
 def _source(source: Any, exists: Exists) -> str:
     where = f"journal {source.journal}" if source.journal else str(source.path)
     missing = _missing(source.path, exists) if source.path is not None else ""
+    if source.many:  # a pattern: what it matches now
+        missing = f"  ({len(source_files(source))} file(s) now)"
     zone = f"  (times in {zone_name(source.timezone)})" if source.timezone else ""
-    return f"{source.name:<12} {source.format:<8} {where}{missing}{zone}"
+    server = f"  (server {source.server})" if source.server else ""
+    return f"{source.name:<12} {source.format:<8} {where}{missing}{zone}{server}"
+
+
+def _fleet(config: Config) -> list[str]:
+    if not names_servers(config):
+        return []
+    fleet = config.fleet
+    servers = ", ".join(fleet.servers) if fleet.servers else "not listed (no server label)"
+    accounts = "shared by all servers" if fleet.shared_accounts else "per server"
+    return [f"fleet: servers {servers}; accounts {accounts}"]
 
 
 def _rules(config: Config) -> list[str]:

@@ -28,14 +28,25 @@ def classify(url: str) -> str:
         raise ValueError(f"invalid URL {mask(url)!r} (expected scheme://...)")
     if match.group(1).lower() not in ALERTMANAGER_SCHEMES:
         return "apprise"
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if not parts.hostname or port is None:
-        raise ValueError(f"invalid Alertmanager URL {mask(url)!r} (use alertmanager://host:port)")
+    for peer in cluster_peers(url):  # a cluster: alertmanager://host:port,host:port
+        parts = urlsplit(peer)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if not parts.hostname or port is None:
+            raise ValueError(
+                f"invalid Alertmanager URL {mask(url)!r} (use alertmanager://host:port[,host:port])"
+            )
     return "alertmanager"
+
+
+def cluster_peers(url: str) -> list[str]:
+    """One URL per host of `scheme://[userinfo@]host:port,host:port[/path]`."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    userinfo, at, hosts = authority.rpartition("@")
+    return [f"{scheme}{sep}{userinfo}{at}{host}{slash}{path}" for host in hosts.split(",")]
 
 
 def mask(url: str) -> str:
@@ -66,13 +77,18 @@ def _split_authority(rest: str) -> tuple[str, str, str]:
 
 
 def _mask_authority(authority: str) -> str:
-    userinfo, at, hostport = authority.rpartition("@")
+    userinfo, at, hostports = authority.rpartition("@")
     if at:
         user, colon, _ = userinfo.partition(":")
         userinfo = f"{user}:{MASK}" if colon else _mask_token(user)
+    hosts = ",".join(_mask_hostport(hostport) for hostport in hostports.split(","))
+    return f"{userinfo}{at}{hosts}"
+
+
+def _mask_hostport(hostport: str) -> str:
     host, colon, port = hostport.rpartition(":") if _has_port(hostport) else (hostport, "", "")
     shown = host if _looks_like_host(host) else MASK
-    return f"{userinfo}{at}{shown}{colon}{port if port.isdigit() else MASK if colon else ''}"
+    return f"{shown}{colon}{port if port.isdigit() else MASK if colon else ''}"
 
 
 def _has_port(hostport: str) -> bool:

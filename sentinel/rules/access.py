@@ -10,6 +10,7 @@ from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
 from sentinel.extent import Extent, listing
 from sentinel.rules.base import NO_ALERTS, Counts, rule_alert
+from sentinel.rules.fleet import FleetOptions, FleetView, account_name
 from sentinel.rules.incident import GatedRule, IncidentGate
 from sentinel.rules.settings import (
     AnonymousAccessSettings,
@@ -17,6 +18,7 @@ from sentinel.rules.settings import (
     UntrustedNetworkSettings,
 )
 
+FLEET = FleetOptions()  # one server: IPv6 clients by their /64
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -31,6 +33,13 @@ def _what(event: Event) -> str:
     if event.kind is Kind.TRANSFER:
         return "download" if event.direction is Direction.DOWNLOAD else "upload"
     return "login"
+
+
+def _anonymous_subject(event: Event) -> str:
+    """The client, and in a fleet its server: a server open to anonymous users is that
+    server's incident, whether or not the servers share their accounts."""
+    client = event.ip or event.session or "unknown"
+    return client if event.server is None else f"{event.server}\x00{client}"
 
 
 class AnonymousAccessRule(GatedRule):
@@ -54,7 +63,7 @@ class AnonymousAccessRule(GatedRule):
     def adds(self, event: Event, t: float) -> Sequence[str]:
         if not event.anonymous or not event.ok:
             return _NONE
-        return (event.ip or event.session or "unknown",)
+        return (_anonymous_subject(event),)
 
     def level(self, extent: Extent) -> tuple[int, int]:
         """In kind: a session that starts transferring files."""
@@ -75,7 +84,7 @@ class AnonymousAccessRule(GatedRule):
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         if not event.anonymous or not event.ok:
             return NO_ALERTS
-        subject = event.ip or event.session or "unknown"
+        subject = _anonymous_subject(event)
         if not self.gate.opens(subject, t):
             return NO_ALERTS
         what = _what(event)
@@ -96,6 +105,7 @@ class AnonymousAccessRule(GatedRule):
                 path=event.path if event.kind is Kind.TRANSFER else None,
                 count=1,
                 nbytes=event.nbytes,
+                origin=event.server,
             ),
         )
 
@@ -111,6 +121,7 @@ class UntrustedNetworkRule(GatedRule):
     kinds = frozenset({Kind.LOGIN_SUCCESS})
     counts: Counts = "events"
     keyed_by: tuple[str, ...] = ("ip",)
+    fleet: FleetView
 
     def __init__(
         self,
@@ -118,26 +129,31 @@ class UntrustedNetworkRule(GatedRule):
         *,
         server: str,
         trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network],
+        fleet: FleetOptions = FLEET,
     ) -> None:
         self.settings = settings
         self.server = server
         self.trusted = tuple(trusted)
         self.window = settings.window.total_seconds()
         self.gate = IncidentGate(self.window, settings.max_tracked)
+        self.fleet = FleetView(fleet, self.window, settings.max_tracked)
         self._verdicts: dict[str, bool] = {}
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
-        if event.ip is None:
+        ip = event.ip
+        if ip is None or self._is_trusted(ip):
             return _NONE
-        return (f"{event.user or 'unknown'}\x00{event.ip}",)
+        return (f"{event.user or 'unknown'}\x00{self.fleet.address(ip)}",)
 
     def level(self, extent: Extent) -> tuple[int, int]:
         return (0, 0)
 
     def describe(self, subject: str, extent: Extent) -> str:
-        user, _, ip = subject.partition("\x00")
+        user, _, block = subject.partition("\x00")
+        ips = extent.ips
+        where = listing(ips.listed(), ips.total) if ips.total else block
         logins = f" ({extent.count} logins)" if extent.count > 1 else ""
-        return f"{user} logged in from {ip}, outside the trusted networks{logins}"
+        return f"{user} logged in from {where}, outside the trusted networks{logins}"
 
     def _is_trusted(self, ip: str) -> bool:
         verdict = self._verdicts.get(ip)
@@ -163,21 +179,24 @@ class UntrustedNetworkRule(GatedRule):
         if trusted:
             return NO_ALERTS
         user = event.user or "unknown"
-        if not self.gate.opens((user, ip), t):
+        block = self.fleet.address(ip)  # across servers; an IPv6 client by its block
+        subject = f"{user}\x00{block}"
+        if event.server is not None or block is not ip:
+            self.fleet.note(subject, event, t, block)
+        if not self.gate.opens((user, block), t):
             return NO_ALERTS
-        return (
-            rule_alert(
-                self,
-                subject=f"{user}\x00{ip}",
-                summary=f"{user} logged in from {ip}, outside the trusted networks",
-                first_seen=event.ts,
-                last_seen=event.ts,
-                source=event.source,
-                user=user,
-                ip=ip,
-                count=1,
-            ),
+        alert = rule_alert(
+            self,
+            subject=subject,
+            summary=f"{user} logged in from {ip}, outside the trusted networks",
+            first_seen=event.ts,
+            last_seen=event.ts,
+            source=event.source,
+            user=user,
+            ip=ip,
+            count=1,
         )
+        return (self.fleet.finish(alert, subject, event, t, block),)
 
 
 class OffHoursRule(GatedRule):
@@ -190,13 +209,22 @@ class OffHoursRule(GatedRule):
     kinds = frozenset({Kind.LOGIN_SUCCESS})
     counts: Counts = "events"
     keyed_by: tuple[str, ...] = ("user",)
+    fleet: FleetView
 
-    def __init__(self, settings: OffHoursSettings, *, server: str, tz: tzinfo) -> None:
+    def __init__(
+        self,
+        settings: OffHoursSettings,
+        *,
+        server: str,
+        tz: tzinfo,
+        fleet: FleetOptions = FLEET,
+    ) -> None:
         self.settings = settings
         self.server = server
         self.tz = tz
         self.window = settings.window.total_seconds()
         self.gate = IncidentGate(self.window, settings.max_tracked)
+        self.fleet = FleetView(fleet, self.window, settings.max_tracked)
         hours = settings.hours
         # hours in whole minutes: one verdict for every second of a minute
         self._minutely = all(h.second == 0 and h.microsecond == 0 for h in (hours.start, hours.end))
@@ -219,7 +247,9 @@ class OffHoursRule(GatedRule):
         return inside
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
-        return _NONE if self._working(event, t) else (event.user or "unknown",)
+        if self._working(event, t):
+            return _NONE
+        return (self.fleet.account(event, event.user or "unknown"),)
 
     def level(self, extent: Extent) -> tuple[int, int]:
         return (0, 0)
@@ -231,29 +261,32 @@ class OffHoursRule(GatedRule):
         where = f" from {listing(ips, extent.ips.total)}" if ips else ""
         logins = f" ({extent.count} logins)" if extent.count > 1 else ""
         return (
-            f"{subject} logged in{where} on {when}, outside working hours ({self._allowed}){logins}"
+            f"{account_name(subject)} logged in{where} on {when}, "
+            f"outside working hours ({self._allowed}){logins}"
         )
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         if self._working(event, t):
             return NO_ALERTS
         user = event.user or "unknown"
-        if not self.gate.opens(user, t):
+        key = self.fleet.account(event, user)  # per server, unless one account base
+        if event.server is not None:
+            self.fleet.note(key, event, t)
+        if not self.gate.opens(key, t):
             return NO_ALERTS
         local = event.ts.astimezone(self.tz)
         when = f"{_WEEKDAYS[local.weekday()]} {local.hour:02d}:{local.minute:02d}"
         allowed = self._allowed
         where = f" from {event.ip}" if event.ip else ""
-        return (
-            rule_alert(
-                self,
-                subject=user,
-                summary=f"{user} logged in{where} on {when}, outside working hours ({allowed})",
-                first_seen=event.ts,
-                last_seen=event.ts,
-                source=event.source,
-                user=user,
-                ip=event.ip,
-                count=1,
-            ),
+        alert = rule_alert(
+            self,
+            subject=key,
+            summary=f"{user} logged in{where} on {when}, outside working hours ({allowed})",
+            first_seen=event.ts,
+            last_seen=event.ts,
+            source=event.source,
+            user=user,
+            ip=event.ip,
+            count=1,
         )
+        return (self.fleet.finish(alert, key, event, t),)

@@ -9,6 +9,7 @@ from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
 from sentinel.extent import Extent, listing, magnitude
 from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
+from sentinel.rules.fleet import FleetOptions, FleetView, account_name
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import BruteForceSuccessSettings
 from sentinel.textsafe import neutral
@@ -19,6 +20,7 @@ MIN_ADDRESSES = 2  # the account variant: guesses from one address alone are its
 # for that account, so the account view need not keep them (a flood of made-up names).
 NO_ACCOUNT = frozenset({"invalid_user", "no_such_user"})
 _LOGIN_FAILURE, _LOGIN_SUCCESS = Kind.LOGIN_FAILURE, Kind.LOGIN_SUCCESS
+FLEET = FleetOptions()  # one server: IPv6 clients by their /64
 
 
 Streak = tuple[Any, ...]
@@ -61,14 +63,18 @@ class BruteForceSuccessRule:
     A user who mistypes and then gets in is not an incident: a success forgets the failures
     it explains (its account's from its address), after the check. One alert per incident,
     keyed by the address (or, for the account variant, by the account); an incident goes on
-    while such successes keep coming within `window` of each other.
+    while such successes keep coming within `window` of each other. In a fleet an address
+    counts across servers, an IPv6 client by its block (`fleet.address`), and an account
+    per server unless the servers share their accounts (`fleet.account`); the account
+    variant's "other addresses" are other blocks.
 
     State: per address, a count and its last `max_failures` (user, time) pairs; per account
     (failures for accounts the server said it has not are not kept),
     a count and its last `2 * max_failures - 1` (address, time) pairs (enough to find
     `max_failures` from other addresses while the success's own address has fewer); at
     most `max_tracked` addresses and as many accounts, stalest evicted first; plus the
-    incident gate, one float per key, at most `max_tracked`.
+    incident gate, one float per key, at most `max_tracked`; and the fleet view's servers
+    and block addresses per key (rules/fleet.py), at most `2 * max_tracked` keys.
     """
 
     name = "brute_force_success"
@@ -76,7 +82,9 @@ class BruteForceSuccessRule:
     counts: Counts = "events"  # the failed logins: those before the success, and any after
     keyed_by: tuple[str, ...] = ("ip", "user")
 
-    def __init__(self, settings: BruteForceSuccessSettings, *, server: str) -> None:
+    def __init__(
+        self, settings: BruteForceSuccessSettings, *, server: str, fleet: FleetOptions = FLEET
+    ) -> None:
         self.settings = settings
         self.server = server
         self.window = settings.window.total_seconds()
@@ -84,28 +92,50 @@ class BruteForceSuccessRule:
         self.addresses: KeyTable[Streak] = KeyTable(settings.max_tracked)
         self.accounts: KeyTable[Streak] = KeyTable(settings.max_tracked)
         self.gate = IncidentGate(self.window, settings.max_tracked)
+        self.fleet = FleetView(fleet, self.window, 2 * settings.max_tracked)
 
     @property
     def evictions(self) -> int:
         return self.addresses.evictions + self.accounts.evictions + self.gate.evictions
 
+    def _keys(self, event: Event) -> tuple[str | None, str | None]:
+        """The address key (an IPv6 client's block) and the account key (per server)."""
+        ip, user = event.ip, event.user
+        block = self.fleet.address(ip) if ip is not None else None
+        account = None
+        if user is not None and not event.anonymous:
+            account = self.fleet.account(event, user)
+        return block, account
+
+    def _note(self, event: Event, t: float, block: str | None, account: str | None) -> None:
+        """The servers (and a block's addresses) of each key, for the alert (fleet only)."""
+        fleet, ip = self.fleet, event.ip
+        if block is not None and (event.server is not None or block is not ip):
+            fleet.note(f"ip:{block}", event, t, block)
+        if account is not None and event.server is not None:
+            fleet.note(f"user:{account}", event, t)
+
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
+        block, account = self._keys(event)
+        if event.server is not None or block is not event.ip:
+            self._note(event, t, block, account)
         if event.kind is _LOGIN_FAILURE:
-            self._failure(event, t)
+            self._failure(event, t, block, account)
             return NO_ALERTS
         if event.anonymous or (event.ip is None and event.user is None):
             return NO_ALERTS  # anonymous sessions need no password to guess
-        alert = self._success(event, t)
-        self._forget(event)
+        alert = self._success(event, t, block, account)
+        self._forget(event, block, account)
         return NO_ALERTS if alert is None else (alert,)
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
         """Guessing goes on after the break-in: a failure from its address, or at its account."""
         if event.kind is not _LOGIN_FAILURE:
             return ()
-        subjects = [f"ip:{event.ip}"] if event.ip is not None else []
-        if event.user is not None and not event.anonymous:
-            subjects.append(f"user:{event.user}")
+        block, account = self._keys(event)
+        subjects = [f"ip:{block}"] if block is not None else []
+        if account is not None:
+            subjects.append(f"user:{account}")
         return subjects
 
     def level(self, extent: Extent) -> tuple[int, int]:
@@ -122,60 +152,64 @@ class BruteForceSuccessRule:
             return f"a login from {key} succeeded after {after} ({who})"
         ips = extent.ips
         where = listing(list(ips.kept), ips.total)
+        key = account_name(key)
         return f"{key} logged in after {extent.count} failed logins within {span} from {where}"
 
-    def _failure(self, event: Event, t: float) -> None:
-        ip, user = event.ip, event.user
-        if ip is not None:
-            found = self.addresses.get(ip)
-            self.addresses.touch(ip, _add(found, user or "", t, self.window, self.limit))
-        if user is not None and not event.anonymous and event.detail not in NO_ACCOUNT:
-            found = self.accounts.get(user)
+    def _failure(self, event: Event, t: float, block: str | None, account: str | None) -> None:
+        user = event.user
+        if block is not None:
+            found = self.addresses.get(block)
+            self.addresses.touch(block, _add(found, user or "", t, self.window, self.limit))
+        if account is not None and event.detail not in NO_ACCOUNT:
+            found = self.accounts.get(account)
             cap = 2 * self.limit - 1
-            self.accounts.touch(user, _add(found, ip or "", t, self.window, cap))
+            self.accounts.touch(account, _add(found, block or "", t, self.window, cap))
 
-    def _success(self, event: Event, t: float) -> Alert | None:
-        ip, user = event.ip, event.user
+    def _success(
+        self, event: Event, t: float, block: str | None, account: str | None
+    ) -> Alert | None:
         start = t - self.window
-        by_address = self.addresses.get(ip) if ip is not None else None
+        by_address = self.addresses.get(block) if block is not None else None
         tried = _in_window(by_address, start, t) if by_address is not None else []
         if len(tried) >= self.limit and by_address is not None:
-            key: tuple[str, str] = ("ip", ip or "")
+            key: tuple[str, str] = ("ip", block or "")
             if not self.gate.opens(key, t):
                 return None
             names = [name for name, _ in tried if name]
-            return self._alert(event, "address", by_address, tried, names)
-        by_account = self.accounts.get(user) if user is not None else None
+            alert = self._alert(event, f"ip:{block}", by_address, tried, names)
+            return self.fleet.finish(alert, alert.subject, event, t, block)
+        by_account = self.accounts.get(account) if account is not None else None
         if by_account is None:
             return None
-        others = [p for p in _in_window(by_account, start, t) if p[0] != (ip or "")]
+        others = [p for p in _in_window(by_account, start, t) if p[0] != (block or "")]
         addresses = [a for a, _ in others if a]
         if len(others) < self.limit or len(set(addresses)) < MIN_ADDRESSES:
             return None
-        if not self.gate.opens(("user", user or ""), t):
+        if not self.gate.opens(("user", account or ""), t):
             return None
-        return self._alert(event, "account", by_account, others, addresses)
+        alert = self._alert(event, f"user:{account}", by_account, others, addresses)
+        return self.fleet.finish(alert, alert.subject, event, t)
 
-    def _forget(self, event: Event) -> None:
+    def _forget(self, event: Event, block: str | None, account: str | None) -> None:
         """The failures this success explains: its account's, from its address."""
-        ip, user = event.ip, event.user
-        if ip is None or user is None:
+        user = event.user
+        if block is None or user is None:
             return
-        by_address = self.addresses.pop(ip)
+        by_address = self.addresses.pop(block)
         if by_address is not None:
             left = _without(by_address, user)
             if left is not None:
-                self.addresses.touch(ip, left)
-        by_account = self.accounts.pop(user)
-        if by_account is not None:
-            left = _without(by_account, ip)
+                self.addresses.touch(block, left)
+        by_account = self.accounts.pop(account) if account is not None else None
+        if by_account is not None and account is not None:
+            left = _without(by_account, block)
             if left is not None:
-                self.accounts.touch(user, left)
+                self.accounts.touch(account, left)
 
     def _alert(
         self,
         event: Event,
-        variant: str,
+        subject: str,
         streak: Streak,
         failures: list[tuple[str, float]],
         others: list[str],
@@ -184,13 +218,16 @@ class BruteForceSuccessRule:
         tz = event.ts.tzinfo
         distinct = list(dict.fromkeys(others))
         who = user or "an unnamed user"
+        kind, _, key = subject.partition(":")
+        variant = "address" if kind == "ip" else "account"
         if variant == "address":
-            subject, count = f"ip:{ip}", streak[0]
-            after = f"{count} failed logins from {ip}"
+            count = streak[0]
+            after = f"{count} failed logins from {key}"
         else:
             # the streak counts all addresses; less the success's own still kept (its
             # older ones may have left the few kept: then the count is a little high)
-            subject, count = f"user:{user}", max(streak[0] - _from(streak, ip), len(failures))
+            own = self.fleet.address(ip) if ip is not None else None
+            count = max(streak[0] - _from(streak, own), len(failures))
             after = f"{count} failed logins for {who} from {len(distinct)} other addresses"
         since = moment(streak[1], tz)
         where = f" from {ip}" if ip else ""
@@ -221,6 +258,7 @@ class BruteForceSuccessRule:
         self.addresses.expire(lambda streak: streak[-1] < oldest)
         self.accounts.expire(lambda streak: streak[-1] < oldest)
         self.gate.expire(now)
+        self.fleet.expire(now)
 
     def dump(self) -> Any:
         def table(keys: KeyTable[Streak]) -> list[list[Any]]:

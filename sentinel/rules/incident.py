@@ -6,6 +6,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from sentinel.rules.base import KeyTable
+from sentinel.rules.fleet import FleetView
 
 
 class IncidentGate:
@@ -70,6 +71,7 @@ class GatedRule:
     """State plumbing for rules whose only memory is their incident gate."""
 
     gate: IncidentGate
+    fleet: FleetView | None = None
 
     @property
     def evictions(self) -> int:
@@ -77,6 +79,8 @@ class GatedRule:
 
     def expire(self, now: float) -> None:
         self.gate.expire(now)
+        if self.fleet is not None:
+            self.fleet.expire(now)
 
     def dump(self) -> Any:
         return self.gate.dump()

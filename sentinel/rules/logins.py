@@ -10,6 +10,7 @@ from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
 from sentinel.extent import Extent, listing, magnitude
 from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
+from sentinel.rules.fleet import FleetOptions, FleetView, account_name
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import (
     BruteForceSettings,
@@ -19,6 +20,7 @@ from sentinel.rules.settings import (
 
 MAX_NAMES = 8  # user names or addresses kept per key for the alert's details
 _NONE: tuple[str, ...] = ()
+FLEET = FleetOptions()  # one server: IPv6 clients by their /64
 
 
 Recent = tuple[Any, ...]
@@ -53,12 +55,14 @@ class _MemberRule:
     cap: int
     table: KeyTable[Recent]
     gate: IncidentGate
+    fleet: FleetView
 
-    def _setup(self, window: float, max_tracked: int, cap: int) -> None:
+    def _setup(self, window: float, max_tracked: int, cap: int, fleet: FleetOptions) -> None:
         self.window = window
         self.cap = cap
         self.table = KeyTable(max_tracked)
         self.gate = IncidentGate(window, max_tracked)
+        self.fleet = FleetView(fleet, window, max_tracked)
 
     @property
     def evictions(self) -> int:
@@ -77,6 +81,7 @@ class _MemberRule:
         oldest = now - self.window
         self.table.expire(lambda recent: recent[-1] < oldest)
         self.gate.expire(now)
+        self.fleet.expire(now)
 
     def dump(self) -> Any:
         table = [[key, _pairs(recent)] for key, recent in self.table.items()]
@@ -142,13 +147,16 @@ class BruteForceRule:
     counts: Counts = "events"
     keyed_by: tuple[str, ...] = ("ip",)
 
-    def __init__(self, settings: BruteForceSettings, *, server: str) -> None:
+    def __init__(
+        self, settings: BruteForceSettings, *, server: str, fleet: FleetOptions = FLEET
+    ) -> None:
         self.settings = settings
         self.server = server
         self.window = settings.window.total_seconds()
         self.table: KeyTable[_Failures] = KeyTable(settings.max_tracked)
         self.gate = IncidentGate(self.window, settings.max_tracked)
         self._names = max(MAX_NAMES, settings.max_failures)
+        self.fleet = FleetView(fleet, self.window, settings.max_tracked)
 
     @property
     def evictions(self) -> int:
@@ -158,6 +166,9 @@ class BruteForceRule:
         ip = event.ip
         if ip is None:
             return NO_ALERTS
+        ip = self.fleet.address(ip)  # an IPv6 client counts by its block
+        if event.server is not None or ip is not event.ip:
+            self.fleet.note(ip, event, t, ip)
         user = event.user
         limit = self.settings.max_failures
         entry = self.table.get(ip)
@@ -170,10 +181,10 @@ class BruteForceRule:
         self.table.touch(ip, _Failures(times, users))
         if len(times) < limit or not self.gate.opens(ip, t):
             return NO_ALERTS
-        return (self._alert(event, times, users),)
+        return (self.fleet.finish(self._alert(event, ip, times, users), ip, event, t, ip),)
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
-        return _NONE if event.ip is None else (event.ip,)
+        return _NONE if event.ip is None else (self.fleet.address(event.ip),)
 
     def level(self, extent: Extent) -> tuple[int, int]:
         """In size: 10, 100, ... times `max_failures`."""
@@ -185,14 +196,14 @@ class BruteForceRule:
         span = duration_text(extent.span)
         return f"{extent.count} failed logins from {subject} within {span} ({target})"
 
-    def _alert(self, event: Event, times: tuple[float, ...], users: Names | None) -> Alert:
+    def _alert(self, event: Event, ip: str, times: tuple[float, ...], users: Names | None) -> Alert:
         names = _names(users)
         target = names[0] if len(names) == 1 else f"{len(names)} accounts"
         span = duration_text(times[-1] - times[0])
         return rule_alert(
             self,
-            subject=event.ip or "",
-            summary=f"{len(times)} failed logins from {event.ip} within {span} ({target})",
+            subject=ip,
+            summary=f"{len(times)} failed logins from {ip} within {span} ({target})",
             first_seen=moment(times[0], event.ts.tzinfo),
             last_seen=moment(times[-1], event.ts.tzinfo),
             source=event.source,
@@ -206,6 +217,7 @@ class BruteForceRule:
         oldest = now - self.window
         self.table.expire(lambda entry: entry.times[-1] < oldest)
         self.gate.expire(now)
+        self.fleet.expire(now)
 
     def dump(self) -> Any:
         table = [
@@ -254,13 +266,17 @@ class PasswordSprayRule(_MemberRule):
     counts: Counts = "users"
     keyed_by: tuple[str, ...] = ("ip",)
 
-    def __init__(self, settings: PasswordSpraySettings, *, server: str) -> None:
+    def __init__(
+        self, settings: PasswordSpraySettings, *, server: str, fleet: FleetOptions = FLEET
+    ) -> None:
         self.settings = settings
         self.server = server
-        self._setup(settings.window.total_seconds(), settings.max_tracked, settings.max_users)
+        window, cap = settings.window.total_seconds(), settings.max_users
+        self._setup(window, settings.max_tracked, cap, fleet)
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
-        return _NONE if event.ip is None or event.user is None else (event.ip,)
+        ip = event.ip
+        return _NONE if ip is None or event.user is None else (self.fleet.address(ip),)
 
     def level(self, extent: Extent) -> tuple[int, int]:
         """In size: 10, 100, ... times `max_users` user names."""
@@ -274,25 +290,27 @@ class PasswordSprayRule(_MemberRule):
         ip, user = event.ip, event.user
         if ip is None or user is None:
             return NO_ALERTS
+        ip = self.fleet.address(ip)  # an IPv6 client counts by its block
+        if event.server is not None or ip is not event.ip:
+            self.fleet.note(ip, event, t, ip)
         recent = self._record(ip, user, t)
         if len(recent) < 2 * self.settings.max_users or not self.gate.opens(ip, t):
             return NO_ALERTS
         members, seen = recent[::2], recent[1::2]
         first, last = min(seen), max(seen)
         span = duration_text(last - first)
-        return (
-            rule_alert(
-                self,
-                subject=ip,
-                summary=f"failed logins for {len(members)} different users from {ip} within {span}",
-                first_seen=moment(first, event.ts.tzinfo),
-                last_seen=moment(last, event.ts.tzinfo),
-                source=event.source,
-                ip=ip,
-                count=len(members),
-                details={"users": list(members)},
-            ),
+        alert = rule_alert(
+            self,
+            subject=ip,
+            summary=f"failed logins for {len(members)} different users from {ip} within {span}",
+            first_seen=moment(first, event.ts.tzinfo),
+            last_seen=moment(last, event.ts.tzinfo),
+            source=event.source,
+            ip=ip,
+            count=len(members),
+            details={"users": list(members)},
         )
+        return (self.fleet.finish(alert, ip, event, t, ip),)
 
 
 class SharedAccountRule(_MemberRule):
@@ -308,14 +326,19 @@ class SharedAccountRule(_MemberRule):
     counts: Counts = "ips"
     keyed_by: tuple[str, ...] = ("user",)
 
-    def __init__(self, settings: SharedAccountSettings, *, server: str) -> None:
+    def __init__(
+        self, settings: SharedAccountSettings, *, server: str, fleet: FleetOptions = FLEET
+    ) -> None:
         self.settings = settings
         self.server = server
-        self._setup(settings.window.total_seconds(), settings.max_tracked, settings.max_ips + 1)
+        window, cap = settings.window.total_seconds(), settings.max_ips + 1
+        self._setup(window, settings.max_tracked, cap, fleet)
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
         ip, user = event.ip, event.user
-        return _NONE if ip is None or user is None or event.anonymous else (user,)
+        if ip is None or user is None or event.anonymous:
+            return _NONE
+        return (self.fleet.account(event, user),)
 
     def level(self, extent: Extent) -> tuple[int, int]:
         """In size: every address the account gains."""
@@ -325,29 +348,31 @@ class SharedAccountRule(_MemberRule):
         ips = extent.ips
         span = duration_text(extent.span)
         where = listing(ips.listed(), ips.total, limit=10)
-        return f"{subject} logged in from {ips.total} addresses within {span}: {where}"
+        user = account_name(subject)
+        return f"{user} logged in from {ips.total} addresses within {span}: {where}"
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         ip, user = event.ip, event.user
         if ip is None or user is None or event.anonymous:
             return NO_ALERTS
-        recent = self._record(user, ip, t)
-        if len(recent) <= 2 * self.settings.max_ips or not self.gate.opens(user, t):
+        key = self.fleet.account(event, user)  # per server, unless one account base
+        if event.server is not None:
+            self.fleet.note(key, event, t)
+        recent = self._record(key, ip, t)
+        if len(recent) <= 2 * self.settings.max_ips or not self.gate.opens(key, t):
             return NO_ALERTS
         ips, seen = recent[::2], recent[1::2]
         first, last = min(seen), max(seen)
         span = duration_text(last - first)
-        return (
-            rule_alert(
-                self,
-                subject=user,
-                summary=f"{user} logged in from {len(ips)} addresses within {span}: "
-                + ", ".join(ips),
-                first_seen=moment(first, event.ts.tzinfo),
-                last_seen=moment(last, event.ts.tzinfo),
-                source=event.source,
-                user=user,
-                ips=ips,
-                count=len(ips),
-            ),
+        alert = rule_alert(
+            self,
+            subject=key,
+            summary=f"{user} logged in from {len(ips)} addresses within {span}: " + ", ".join(ips),
+            first_seen=moment(first, event.ts.tzinfo),
+            last_seen=moment(last, event.ts.tzinfo),
+            source=event.source,
+            user=user,
+            ips=ips,
+            count=len(ips),
         )
+        return (self.fleet.finish(alert, key, event, t),)

@@ -18,6 +18,7 @@ class SourceLiveness:
     last_line: float  # when its last line arrived (or when following began)
     missing_since: float | None = None  # when the file was found missing
     alerted: bool = False
+    server: str | None = None  # the fleet's server whose log this is
 
 
 class SilenceRule:
@@ -35,11 +36,13 @@ class SilenceRule:
         self.after = settings.after.total_seconds()
         self.sources: dict[str, SourceLiveness] = {}
 
-    def update(self, source: str, *, last_line: float, missing: bool, now: float) -> None:
+    def update(
+        self, source: str, *, last_line: float, missing: bool, now: float, server: str | None = None
+    ) -> None:
         """What the daemon saw of `source`: when its last line came, whether it is gone."""
         state = self.sources.get(source)
         if state is None:
-            state = self.sources[source] = SourceLiveness(last_line or now)
+            state = self.sources[source] = SourceLiveness(last_line or now, server=server)
         if last_line > state.last_line:
             state.last_line = last_line
             state.alerted = False
@@ -80,4 +83,5 @@ class SilenceRule:
             last_seen=datetime.fromtimestamp(now).astimezone(),
             source=source,
             details={"vanished": vanished},
+            origin=state.server,
         )

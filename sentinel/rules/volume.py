@@ -10,9 +10,11 @@ from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
 from sentinel.extent import Extent, magnitude
 from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
+from sentinel.rules.fleet import FleetOptions, FleetView, account_name
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import BulkDownloadSettings
 
+FLEET = FleetOptions()
 MAX_PEERS = 8  # addresses per user (or users per address) kept for the alert
 _DOWNLOAD = Direction.DOWNLOAD  # a global: an enum member costs a lookup in its class
 _NONE: tuple[str, ...] = ()
@@ -67,9 +69,12 @@ class BulkDownloadRule:
     counts: Counts = "events"
     keyed_by: tuple[str, ...] = ("user", "ip")
 
-    def __init__(self, settings: BulkDownloadSettings, *, server: str) -> None:
+    def __init__(
+        self, settings: BulkDownloadSettings, *, server: str, fleet: FleetOptions = FLEET
+    ) -> None:
         self.settings = settings
         self.server = server
+        self.fleet = FleetView(fleet, settings.window.total_seconds(), settings.max_tracked)
         self.window = settings.window.total_seconds()
         self._max_files, self._max_bytes = settings.max_files, settings.max_bytes
         self.table: KeyTable[_Volume] = KeyTable(2 * settings.max_tracked)
@@ -83,9 +88,10 @@ class BulkDownloadRule:
         if event.direction is not _DOWNLOAD or not event.ok:
             return _NONE
         user, ip = event.user, event.ip
-        if user and ip:
-            return (f"user:{user}", f"ip:{ip}")
-        return (f"user:{user}",) if user else (f"ip:{ip}",) if ip else _NONE
+        if user:
+            by_user = f"user:{self.fleet.account(event, user)}"
+            return (by_user, f"ip:{ip}") if ip else (by_user,)
+        return (f"ip:{ip}",) if ip else _NONE
 
     def level(self, extent: Extent) -> tuple[int, int]:
         """In size: 10, 100, ... times `max_files` or `max_bytes`."""
@@ -97,6 +103,7 @@ class BulkDownloadRule:
         span = duration_text(extent.span)
         view, _, who = subject.partition(":")
         if view == "user":
+            who = account_name(who)
             ips = extent.ips
             origin = next(iter(ips.kept), "?") if ips.total == 1 else f"{ips.total} addresses"
             return f"{who} downloaded {amount} from {origin} in {span}"
@@ -119,7 +126,8 @@ class BulkDownloadRule:
             return NO_ALERTS
         size = event.nbytes or 0
         user, ip = event.user, event.ip
-        user_key = ("u", user) if user else None
+        # a user per server (unless one account base), an address across the fleet
+        user_key = ("u", self.fleet.account(event, user)) if user else None
         ip_key = ("i", ip) if ip else None
         by_user = self._update(user_key, t, event, size, ip) if user_key else None
         by_ip = self._update(ip_key, t, event, size, user) if ip_key else None
@@ -145,7 +153,7 @@ class BulkDownloadRule:
         if by_user_view:
             origin = peers[0] if len(peers) == 1 else f"{len(peers)} addresses"
             summary = f"{event.user} downloaded {amount} from {origin} in {span}"
-            subject = f"user:{event.user}"
+            subject = f"user:{self.fleet.account(event, event.user or '')}"
             user, ip, ips = event.user, (peers[0] if len(peers) == 1 else None), None
             if len(peers) > 1:
                 ips = peers
@@ -167,6 +175,7 @@ class BulkDownloadRule:
             nbytes=total,
             details={} if by_user_view else {"users": list(peers)},
             files=tuple(path for path in volume.paths if path is not None),
+            origin=event.server,
         )
 
     def expire(self, now: float) -> None:

@@ -1,11 +1,13 @@
 """Alertmanager API v2 client: POSTs alert records to /api/v2/alerts (stdlib urllib).
 
 Target URLs: `alertmanager://host:port[/path]` speaks HTTP, `alertmanagers://` HTTPS;
-`user:password@` becomes basic authentication. Labels are few and bounded (alertname,
-severity, server, rule, source, fingerprint), the same for every record of an incident, so
-that Alertmanager sees one alert: the opening record fires it, each update replaces its
-annotations (the whole record goes in `description`), the closing record resolves it
-(`endsAt` now).
+`user:password@` becomes basic authentication. A cluster is one target listing its peers,
+`alertmanager://am1:9093,am2:9093`: each record is posted to every peer, as Prometheus does,
+and the peers de-duplicate the notifications between them (gossip); the delivery succeeds
+when one peer at least accepted it. Labels are few and bounded (alertname, severity, server,
+rule, source, fingerprint), the same for every record of an incident, so that Alertmanager
+sees one alert: the opening record fires it, each update replaces its annotations (the whole
+record goes in `description`), the closing record resolves it (`endsAt` now).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from sentinel.config.model import NotifyTarget
+from sentinel.config.urls import cluster_peers
 from sentinel.sinks.notify import DeliveryError
 from sentinel.textsafe import neutral
 
@@ -92,12 +95,24 @@ class AlertmanagerSender:
         self.clock = clock
 
     def send(self, target: NotifyTarget, record: Mapping[str, Any]) -> None:
+        """Posts to every peer of the target; a DeliveryError only when none accepted it."""
         try:
-            endpoint, headers = api_endpoint(target.url)
+            endpoints = [api_endpoint(url) for url in cluster_peers(target.url)]
         except ValueError as error:
             raise DeliveryError(str(error)) from None
         now = datetime.fromtimestamp(self.clock(), UTC)
         body = json.dumps([to_postable(record, now, self.resolve_after)]).encode()
+        failures = []
+        for endpoint, headers in endpoints:
+            try:
+                self._post(endpoint, headers, body)
+            except DeliveryError as error:
+                failures.append(str(error))
+        if len(failures) == len(endpoints):
+            peers = f" ({len(endpoints)} peers)" if len(endpoints) > 1 else ""
+            raise DeliveryError("; ".join(dict.fromkeys(failures)) + peers)
+
+    def _post(self, endpoint: str, headers: dict[str, str], body: bytes) -> None:
         request = urllib.request.Request(  # noqa: S310 (scheme fixed: http or https)
             endpoint, data=body, headers=headers, method="POST"
         )

@@ -18,6 +18,7 @@ from sentinel import __version__
 from sentinel.stats import SourceStats
 
 DIRECTIONS = ("download", "upload")
+SERVER_SEP = "\x00"  # between a source's name and a fleet's server in the counters' keys
 
 
 @dataclass(slots=True)
@@ -70,52 +71,56 @@ class SentinelCollector(Collector):
 
     @staticmethod
     def _sources(sources: Mapping[str, SourceStats]) -> Iterable[Metric]:
-        lines = CounterMetricFamily("sentinel_log_lines", "Log lines read", labels=["source"])
+        # a configured fleet's counters are per (source, server): `source\x00server` keys
+        fleet = any(SERVER_SEP in name for name in sources)
+        by = ["source", "server"] if fleet else ["source"]
+        lines = CounterMetricFamily("sentinel_log_lines", "Log lines read", labels=by)
         unparsed = CounterMetricFamily(
-            "sentinel_log_lines_unparsed", "Log lines that gave no event", labels=["source"]
+            "sentinel_log_lines_unparsed", "Log lines that gave no event", labels=by
         )
         logins = CounterMetricFamily(
-            "sentinel_logins", "Logins seen", labels=["source", "result", "anonymous"]
+            "sentinel_logins", "Logins seen", labels=[*by, "result", "anonymous"]
         )
         transfers = CounterMetricFamily(
-            "sentinel_transfers", "File transfers seen", labels=["source", "direction"]
+            "sentinel_transfers", "File transfers seen", labels=[*by, "direction"]
         )
         volume = CounterMetricFamily(
-            "sentinel_transfer_bytes", "Bytes transferred", labels=["source", "direction"]
+            "sentinel_transfer_bytes", "Bytes transferred", labels=[*by, "direction"]
         )
         invalid = CounterMetricFamily(
-            "sentinel_log_lines_invalid_utf8", "Lines that were not UTF-8", labels=["source"]
+            "sentinel_log_lines_invalid_utf8", "Lines that were not UTF-8", labels=by
         )
         rotations = CounterMetricFamily(
-            "sentinel_log_rotations", "Rotations and truncations followed", labels=["source"]
+            "sentinel_log_rotations", "Rotations and truncations followed", labels=by
         )
         cut = CounterMetricFamily(
-            "sentinel_log_lines_cut", "Lines longer than 1 MiB, cut", labels=["source"]
+            "sentinel_log_lines_cut", "Lines longer than 1 MiB, cut", labels=by
         )
-        errors = CounterMetricFamily(
-            "sentinel_log_read_errors", "Errors reading a log", labels=["source"]
-        )
+        errors = CounterMetricFamily("sentinel_log_read_errors", "Errors reading a log", labels=by)
         last = GaugeMetricFamily(
             "sentinel_source_last_event_timestamp_seconds",
             "Event time of the newest event of a source",
-            labels=["source"],
+            labels=by,
         )
-        for name, stats in sorted(sources.items()):
-            lines.add_metric([name], stats.lines)
-            unparsed.add_metric([name], stats.unparsed)
-            invalid.add_metric([name], stats.invalid_utf8)
-            rotations.add_metric([name], stats.rotations)
-            cut.add_metric([name], stats.cut_lines)
-            errors.add_metric([name], stats.read_errors)
+        for key, stats in sorted(sources.items()):
+            name = key.split(SERVER_SEP, 1) if fleet else [key]
+            if len(name) == 1 and fleet:
+                name.append("")
+            lines.add_metric(name, stats.lines)
+            unparsed.add_metric(name, stats.unparsed)
+            invalid.add_metric(name, stats.invalid_utf8)
+            rotations.add_metric(name, stats.rotations)
+            cut.add_metric(name, stats.cut_lines)
+            errors.add_metric(name, stats.read_errors)
             for result in ("success", "failure"):
                 for anonymous in ("true", "false"):
                     count = stats.logins.get((result, anonymous), 0)
-                    logins.add_metric([name, result, anonymous], count)
+                    logins.add_metric([*name, result, anonymous], count)
             for direction in DIRECTIONS:
-                transfers.add_metric([name, direction], stats.transfers.get(direction, 0))
-                volume.add_metric([name, direction], stats.transfer_bytes.get(direction, 0))
+                transfers.add_metric([*name, direction], stats.transfers.get(direction, 0))
+                volume.add_metric([*name, direction], stats.transfer_bytes.get(direction, 0))
             if stats.last_event:
-                last.add_metric([name], stats.last_event)
+                last.add_metric(name, stats.last_event)
         yield from (lines, unparsed, invalid, rotations, cut, errors, logins, transfers, volume)
         yield last
 

@@ -175,6 +175,8 @@ class Follower:
 
     def close(self) -> None:
         if self._file is not None:
+            # where it stopped, for the snapshot taken after the sources stop
+            self.position = self.current_position()
             os.close(self._file.fd)
             self._file = None
 

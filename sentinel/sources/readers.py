@@ -9,14 +9,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sentinel.config.model import Config, SourceConfig
+from sentinel.fleet import names_servers
+from sentinel.fleet.naming import named
+from sentinel.fleet.paths import MAX_FILES, PathPattern, SourceFile, source_files
 from sentinel.parsers import PARSERS
 from sentinel.parsers.context import ParseContext, Parser
 from sentinel.pipeline import Pipeline
+from sentinel.sinks.metrics import SERVER_SEP
 from sentinel.sources.backfill import first_offset_at
 from sentinel.sources.follow import Follower, Position
 from sentinel.sources.journal import JournalSource
@@ -60,14 +65,21 @@ def _line_time(parse: Parser, ctx: ParseContext) -> Callable[[bytes], datetime |
 
 
 def _follower(
-    config: Config, source: SourceConfig, saved: Any, runner_parse: Parser | None, now: float
+    config: Config,
+    source: SourceConfig,
+    saved: Any,
+    runner_parse: Parser | None,
+    now: float,
+    *,
+    path: Path | None = None,
+    born_later: bool = False,
 ) -> Follower:
-    path = source.path
+    path = path or source.path
     assert path is not None
     position = Position.from_saved(saved) if saved is not None else None
     if position is not None:
         return Follower(path, position)
-    if not path.exists() or runner_parse is None:
+    if born_later or not path.exists() or runner_parse is None:
         return Follower(path, None, start="beginning")  # a log born later is read whole
     tz = source_tz(config, source)
     ctx = ParseContext(source.name, tz, datetime.fromtimestamp(now, tz))
@@ -89,22 +101,98 @@ def build_runners(
     clock: Callable[[], float],
 ) -> list[SourceRunner]:
     now = clock()
-    runners = []
-    for source in config.sources:
+    build = RunnerBuilder(config, pipeline, wake)
+    return [
+        build.runner(source, file, positions.get(file.key), now)
+        for source in config.sources
+        for file in source_files(source)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerBuilder:
+    """Makes the runner of one file (or journal) of a source."""
+
+    config: Config
+    pipeline: Pipeline
+    wake: threading.Event
+
+    def runner(
+        self,
+        source: SourceConfig,
+        file: SourceFile,
+        saved: Any,
+        now: float,
+        *,
+        born_later: bool = False,
+    ) -> SourceRunner:
+        config = self.config
         tz = source_tz(config, source)
-        stats = pipeline.stats_for(source.name)
-        saved = positions.get(source.name)
+        stats = self.pipeline.stats_for(stats_key(config, source, file))
+        from_host = names_servers(config)
+        runner = SourceRunner(
+            source,
+            None,  # type: ignore[arg-type]
+            tz,
+            stats,
+            key=file.key,
+            file=file.path if source.many else None,
+            server=file.server,
+            from_host=from_host,
+        )
         if source.journal is not None:
             since = f"-{int(config.backfill.total_seconds())}s"
-            reader: Any = JournalReader(source.journal, saved, since, wake)
-            runner = SourceRunner(source, reader, tz, stats, PARSERS["openssh"])
+            runner.reader = JournalReader(source.journal, saved, since, self.wake)
+            parse = PARSERS["openssh"]  # a journal is syslog
+            if file.server is not None or from_host:
+                parse = named(parse, file.server, from_host=from_host)
+            runner.parse = parse
         else:
-            runner = SourceRunner(source, None, tz, stats)  # type: ignore[arg-type]
-            runner.reader = _follower(config, source, saved, runner.resolve_parser(), now)
+            first = runner.resolve_parser()
+            runner.reader = _follower(
+                config, source, saved, first, now, path=file.path, born_later=born_later
+            )
         runner.last_line_wall = now
-        runners.append(runner)
-    return runners
+        return runner
+
+
+def stats_key(config: Config, source: SourceConfig, file: SourceFile) -> str:
+    """The counters a file adds to: its source's, per server where the fleet lists servers."""
+    servers = config.fleet.servers
+    if not servers:
+        return source.name
+    return f"{source.name}{SERVER_SEP}{file.server if file.server in servers else ''}"
+
+
+def discoverer(
+    build: RunnerBuilder,
+    runners: list[SourceRunner],
+    load_position: Callable[[str], Any],
+    clock: Callable[[], float],
+) -> Callable[[], list[SourceRunner]] | None:
+    """What finds the files of pattern sources that appeared since `runners` were built."""
+    patterns = [PathPattern(source) for source in build.config.sources if source.many]
+    if not patterns:
+        return None
+    known = {runner.position_key for runner in runners}
+
+    def discover() -> list[SourceRunner]:
+        found = []
+        for pattern in patterns:
+            for file in pattern.files():
+                if file.key in known or len(known) >= MAX_FILES:
+                    continue
+                known.add(file.key)
+                saved = load_position(file.key)
+                runner = build.runner(pattern.source, file, saved, clock(), born_later=True)
+                found.append(runner)
+        return found
+
+    return discover
 
 
 def watched_paths(config: Config) -> list[Path]:
-    return [s.path for s in config.sources if s.path is not None]
+    paths: list[Path] = []
+    for source in config.sources:
+        paths.extend(file.path for file in source_files(source) if file.path is not None)
+    return paths
