@@ -13,8 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from sentinel.commands.replay import ReplayInput, UsageError, plan_inputs
-from sentinel.config import load_or_exit
+from sentinel.commands.replay import ReplayInput, load_inputs
 from sentinel.events import Event
 from sentinel.parsers import PARSERS
 from sentinel.parsers.programs import is_quiet, line_program
@@ -125,12 +124,10 @@ def report(tally: Tally, stream: TextIO) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    config = load_or_exit(args, required=False)
-    try:
-        inputs = plan_inputs(config, args.files, args.format)
-    except UsageError as error:
-        print(f"sentinel: error: {error}", file=sys.stderr)
+    loaded = load_inputs(args)
+    if loaded is None:
         return 2
+    _, inputs = loaded
     tally = Tally(sys.stdout, args.missed)
     for item, name in zip(inputs, args.files, strict=True):
         read_file(item, name, tally)

@@ -179,13 +179,22 @@ def _report(pipeline: Pipeline, alerts: int, stream: TextIO) -> None:
     )
 
 
-def main(args: argparse.Namespace) -> int:
+def load_inputs(args: argparse.Namespace) -> tuple[Config, list[ReplayInput]] | None:
+    """The configuration and the planned files of a command that reads logs as `replay`
+    does; None after a usage error, said in one line on stderr."""
     config = load_or_exit(args, required=False)
     try:
-        inputs = plan_inputs(config, args.files, args.format)
+        return config, plan_inputs(config, args.files, args.format)
     except UsageError as error:
         print(f"sentinel: error: {error}", file=sys.stderr)
+        return None
+
+
+def main(args: argparse.Namespace) -> int:
+    loaded = load_inputs(args)
+    if loaded is None:
         return 2
+    config, inputs = loaded
     every = bool(getattr(args, "updates", False))
     pipeline = Pipeline(config, progress=every)
     output = AlertOutput(sys.stdout, args.json)
