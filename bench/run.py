@@ -55,6 +55,7 @@ LOOP = "import sys\nn = 0\nfor line in open(sys.argv[1], 'rb'):\n    n += 1\npri
 TIME = "/usr/bin/time"  # GNU time (Debian package "time")
 LATENCY = ("<!-- latency:start -->", "<!-- latency:end -->")  # bench/latency.py's section
 REPORT = ("<!-- report:start -->", "<!-- report:end -->")  # bench/report.py's section
+FLEET = ("<!-- fleet:start -->", "<!-- fleet:end -->")  # bench/fleet.py's section
 CHILD_LIMIT = 900.0  # seconds: a child still running then is killed (bounded run)
 # log under test -> (sentinel's --format, fail2ban filter or None)
 LOGS = {
@@ -431,9 +432,9 @@ def main() -> None:
 
 
 def write_results(path: Path, report: str) -> None:
-    """Our report, keeping the sections bench/latency.py and bench/report.py keep in the file."""
+    """Our report, keeping the sections bench/latency.py, report.py and fleet.py keep in it."""
     text = path.read_text() if path.exists() else ""
-    for first, last in (LATENCY, REPORT):
+    for first, last in (LATENCY, REPORT, FLEET):
         start, end = text.find(first), text.find(last)
         if 0 <= start < end:
             report += "\n" + text[start : end + len(last)] + "\n"
