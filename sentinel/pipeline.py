@@ -334,13 +334,18 @@ class Pipeline:
     @staticmethod
     def _feed_all(feeds: list[Feed], event: Event, t: float) -> Sequence[Alert]:
         """The event to each rule; one that stands for N, N times (at most MAX_FEEDS)."""
-        alerts: Sequence[Alert] = ()
-        times = event.times
-        for _ in range(1 if times == 1 else min(times, MAX_FEEDS)):
+        alerts: list[Alert] = []
+        if event.times == 1:  # nearly every event: one plain pass, no range to build
             for feed in feeds:
                 found = feed(event, t)
                 if found:
-                    alerts = [*alerts, *found]
+                    alerts.extend(found)
+            return alerts
+        for _ in range(min(event.times, MAX_FEEDS)):
+            for feed in feeds:
+                found = feed(event, t)
+                if found:
+                    alerts.extend(found)
         return alerts
 
     def count_alerts(self, alerts: Sequence[Alert]) -> None:

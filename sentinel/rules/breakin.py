@@ -158,12 +158,12 @@ class BruteForceSuccessRule:
     def _failure(self, event: Event, t: float, block: str | None, account: str | None) -> None:
         user = event.user
         if block is not None:
-            found = self.addresses.get(block)
-            self.addresses.touch(block, _add(found, user or "", t, self.window, self.limit))
+            found = self.addresses.pop(block)
+            self.addresses.put(block, _add(found, user or "", t, self.window, self.limit))
         if account is not None and event.detail not in NO_ACCOUNT:
-            found = self.accounts.get(account)
+            found = self.accounts.pop(account)
             cap = 2 * self.limit - 1
-            self.accounts.touch(account, _add(found, block or "", t, self.window, cap))
+            self.accounts.put(account, _add(found, block or "", t, self.window, cap))
 
     def _success(
         self, event: Event, t: float, block: str | None, account: str | None

@@ -69,12 +69,12 @@ class _MemberRule:
         return self.table.evictions + self.gate.evictions
 
     def _record(self, key: str, member: str, t: float) -> Recent:
-        recent = self.table.get(key)
+        recent = self.table.pop(key)
         if recent is None:
             recent = (member, t)
         else:
             recent = recent_trim(recent_add(recent, member, t, self.cap), t - self.window)
-        self.table.touch(key, recent)
+        self.table.put(key, recent)
         return recent
 
     def expire(self, now: float) -> None:
@@ -171,14 +171,14 @@ class BruteForceRule:
             self.fleet.note(ip, event, t, ip)
         user = event.user
         limit = self.settings.max_failures
-        entry = self.table.get(ip)
+        entry = self.table.pop(ip)
         if entry is None:
             times: tuple[float, ...] = (t,)
             users: Names | None = user or None
         else:
             times = _within(entry.times, t, self.window, limit)
             users = _tried(entry.users, user, self._names) if user else entry.users
-        self.table.touch(ip, _Failures(times, users))
+        self.table.put(ip, _Failures(times, users))
         if len(times) < limit or not self.gate.opens(ip, t):
             return NO_ALERTS
         return (self.fleet.finish(self._alert(event, ip, times, users), ip, event, t, ip),)
