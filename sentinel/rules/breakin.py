@@ -159,7 +159,9 @@ class BruteForceSuccessRule:
         """`_keys` and `_note` inline, on most lines of a flood: the account key is made
         only where it is kept or noted."""
         ip, user, server = event.ip, event.user, event.server
-        block = self.fleet.address(ip) if ip is not None else None
+        block = ip  # an IPv6 client counts by its block (an IPv4 one as it is: no call)
+        if ip is not None and ":" in ip:
+            block = self.fleet.address(ip)
         account = None
         keeps = event.detail not in NO_ACCOUNT
         if user is not None and not event.anonymous and (keeps or server is not None):

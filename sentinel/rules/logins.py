@@ -166,7 +166,8 @@ class BruteForceRule:
         ip = event.ip
         if ip is None:
             return NO_ALERTS
-        ip = self.fleet.address(ip)  # an IPv6 client counts by its block
+        if ":" in ip:  # an IPv6 client counts by its block (an IPv4 one as it is: no call)
+            ip = self.fleet.address(ip)
         if event.server is not None or ip is not event.ip:
             self.fleet.note(ip, event, t, ip)
         user = event.user
@@ -290,7 +291,8 @@ class PasswordSprayRule(_MemberRule):
         ip, user = event.ip, event.user
         if ip is None or user is None:
             return NO_ALERTS
-        ip = self.fleet.address(ip)  # an IPv6 client counts by its block
+        if ":" in ip:  # an IPv6 client counts by its block (an IPv4 one as it is: no call)
+            ip = self.fleet.address(ip)
         if event.server is not None or ip is not event.ip:
             self.fleet.note(ip, event, t, ip)
         recent = self._record(ip, user, t)
