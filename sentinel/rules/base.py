@@ -128,6 +128,14 @@ class KeyTable(Generic[T]):
         if len(fresh) + len(self._stale) > self.max_keys:
             self._evict()
 
+    def put(self, key: Any, value: T) -> None:
+        """`touch` for a key not in the table (just `pop`ped): `pop` then `put` replaces an
+        immutable state in half the dict operations of `get` then `touch`."""
+        fresh = self._fresh
+        fresh[key] = value
+        if len(fresh) + len(self._stale) > self.max_keys:
+            self._evict()
+
     def renew(self, key: Any, make: Callable[[], T]) -> T:
         """The key's state, made the freshest; `make()` when it has none. For mutable states:
         `get` then `touch` in half the dict operations."""

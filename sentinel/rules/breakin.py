@@ -116,12 +116,12 @@ class BruteForceSuccessRule:
             fleet.note(f"user:{account}", event, t)
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
+        if event.kind is _LOGIN_FAILURE:
+            self._failure(event, t)
+            return NO_ALERTS
         block, account = self._keys(event)
         if event.server is not None or block is not event.ip:
             self._note(event, t, block, account)
-        if event.kind is _LOGIN_FAILURE:
-            self._failure(event, t, block, account)
-            return NO_ALERTS
         if event.anonymous or (event.ip is None and event.user is None):
             return NO_ALERTS  # anonymous sessions need no password to guess
         alert = self._success(event, t, block, account)
@@ -155,15 +155,26 @@ class BruteForceSuccessRule:
         key = account_name(key)
         return f"{key} logged in after {extent.count} failed logins within {span} from {where}"
 
-    def _failure(self, event: Event, t: float, block: str | None, account: str | None) -> None:
-        user = event.user
+    def _failure(self, event: Event, t: float) -> None:
+        """`_keys` and `_note` inline, on most lines of a flood: the account key is made
+        only where it is kept or noted."""
+        ip, user, server = event.ip, event.user, event.server
+        block = ip  # an IPv6 client counts by its block (an IPv4 one as it is: no call)
+        if ip is not None and ":" in ip:
+            block = self.fleet.address(ip)
+        account = None
+        keeps = event.detail not in NO_ACCOUNT
+        if user is not None and not event.anonymous and (keeps or server is not None):
+            account = self.fleet.account(event, user)
+        if server is not None or block is not ip:
+            self._note(event, t, block, account)
         if block is not None:
-            found = self.addresses.get(block)
-            self.addresses.touch(block, _add(found, user or "", t, self.window, self.limit))
-        if account is not None and event.detail not in NO_ACCOUNT:
-            found = self.accounts.get(account)
+            found = self.addresses.pop(block)
+            self.addresses.put(block, _add(found, user or "", t, self.window, self.limit))
+        if account is not None and keeps:
+            found = self.accounts.pop(account)
             cap = 2 * self.limit - 1
-            self.accounts.touch(account, _add(found, block or "", t, self.window, cap))
+            self.accounts.put(account, _add(found, block or "", t, self.window, cap))
 
     def _success(
         self, event: Event, t: float, block: str | None, account: str | None

@@ -28,14 +28,14 @@ class IncidentGate:
         return self._last.evictions
 
     def opens(self, key: object, t: float) -> bool:
-        last = self._last.get(key)
-        self._last.touch(key, t if last is None else max(last, t))
+        last = self._last.pop(key)
+        self._last.put(key, t if last is None else max(last, t))
         return last is None or t - last > self.window
 
     def extend(self, key: object, t: float) -> None:
         """Mark `key` as in an incident at `t` without asking (the other view of one incident)."""
-        last = self._last.get(key)
-        self._last.touch(key, t if last is None else max(last, t))
+        last = self._last.pop(key)
+        self._last.put(key, t if last is None else max(last, t))
 
     def active(self, key: object, t: float) -> bool:
         last = self._last.get(key)

@@ -69,12 +69,12 @@ class _MemberRule:
         return self.table.evictions + self.gate.evictions
 
     def _record(self, key: str, member: str, t: float) -> Recent:
-        recent = self.table.get(key)
+        recent = self.table.pop(key)
         if recent is None:
             recent = (member, t)
         else:
             recent = recent_trim(recent_add(recent, member, t, self.cap), t - self.window)
-        self.table.touch(key, recent)
+        self.table.put(key, recent)
         return recent
 
     def expire(self, now: float) -> None:
@@ -166,19 +166,20 @@ class BruteForceRule:
         ip = event.ip
         if ip is None:
             return NO_ALERTS
-        ip = self.fleet.address(ip)  # an IPv6 client counts by its block
+        if ":" in ip:  # an IPv6 client counts by its block (an IPv4 one as it is: no call)
+            ip = self.fleet.address(ip)
         if event.server is not None or ip is not event.ip:
             self.fleet.note(ip, event, t, ip)
         user = event.user
         limit = self.settings.max_failures
-        entry = self.table.get(ip)
+        entry = self.table.pop(ip)
         if entry is None:
             times: tuple[float, ...] = (t,)
             users: Names | None = user or None
         else:
             times = _within(entry.times, t, self.window, limit)
             users = _tried(entry.users, user, self._names) if user else entry.users
-        self.table.touch(ip, _Failures(times, users))
+        self.table.put(ip, _Failures(times, users))
         if len(times) < limit or not self.gate.opens(ip, t):
             return NO_ALERTS
         return (self.fleet.finish(self._alert(event, ip, times, users), ip, event, t, ip),)
@@ -290,7 +291,8 @@ class PasswordSprayRule(_MemberRule):
         ip, user = event.ip, event.user
         if ip is None or user is None:
             return NO_ALERTS
-        ip = self.fleet.address(ip)  # an IPv6 client counts by its block
+        if ":" in ip:  # an IPv6 client counts by its block (an IPv4 one as it is: no call)
+            ip = self.fleet.address(ip)
         if event.server is not None or ip is not event.ip:
             self.fleet.note(ip, event, t, ip)
         recent = self._record(ip, user, t)

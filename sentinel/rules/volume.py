@@ -126,8 +126,11 @@ class BulkDownloadRule:
             return NO_ALERTS
         size = event.nbytes or 0
         user, ip = event.user, event.ip
-        # a user per server (unless one account base), an address across the fleet
-        user_key = ("u", self.fleet.account(event, user)) if user else None
+        # a user per server (unless one account base), an address across the fleet; one
+        # server's user as it is, without a call on every download
+        user_key = None
+        if user:
+            user_key = ("u", user if event.server is None else self.fleet.account(event, user))
         ip_key = ("i", ip) if ip else None
         by_user = self._update(user_key, t, event, size, ip) if user_key else None
         by_ip = self._update(ip_key, t, event, size, user) if ip_key else None
