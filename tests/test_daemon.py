@@ -172,6 +172,9 @@ def test_sigkill_in_the_middle_of_a_bulk_download_leaves_one_incident(
         for name in names[:40]:
             client.download(name)
         receiver.wait_for(1, timeout=5)
+        # delivered and acknowledged before the kill: a notification sent but not yet marked
+        # done is sent again after a crash, by design (at least once)
+        daemon.wait_metric("sentinel_notification_queue", 0)
         daemon.kill()
         for name in names[40:]:
             client.download(name)
@@ -235,7 +238,7 @@ def test_rotations_and_sigkill_lose_no_line_and_repeat_no_alert(
             logrotate(log)
             daemon.start()
     expected = sorted(f"198.51.100.{host}" for host in range(0, 12, 2))
-    receiver.wait_for(len(expected), timeout=10)
+    receiver.wait_for(len(expected), timeout=30)  # a restart under load: awaited, not slept
     wait_until("outbox empty", lambda: daemon.metric("sentinel_notification_queue") == 0)
     assert daemon.metric("sentinel_log_rotations_total", source="vsftpd") >= 2
     assert daemon.stop() == 0
