@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 MAX_OPEN = 10_000  # open incidents per rule
 
 CLOSE_SLACK = 2.0  # seconds: log time stamps are whole seconds, the wall clock is not
-_TRANSFER = Kind.TRANSFER
 NO_RECORDS: Sequence[Alert] = ()
 
 
@@ -90,10 +89,8 @@ def _opening_extent(alert: Alert, event: Event, t: float) -> Extent:
         extent.add_file(path)
     if alert.servers or event.server is not None:
         # the opening names its first server; the others came later (or at the same time)
-        extent.servers[alert.server] = extent.first
-        for server in alert.servers or ():
-            if len(extent.servers) < MAX_SERVERS:
-                extent.servers.setdefault(server, extent.first)
+        for server in (alert.server, *(alert.servers or ())):
+            extent.add_server(server, extent.first)
     return extent
 
 
@@ -135,15 +132,6 @@ class IncidentTracker:
     def open_counts(self) -> dict[str, int]:
         """sentinel_incidents_open, by rule."""
         return {name: len(table) for name, table in self.tables.items()}
-
-    def concerns(self, event: Event) -> bool:
-        """Whether the event may add to an open incident: it names the user or the address
-        of the event that opened one (every rule's subject is made of those)."""
-        anchors = self.anchors
-        ip, user = event.ip, event.user
-        if ip is not None and (ip in anchors or ":" in ip):  # IPv6: maybe a block's
-            return True
-        return user is not None and user in anchors
 
     def observe(self, event: Event, t: float, alerts: Sequence[Alert]) -> Sequence[Alert]:
         """The records an event makes: its rules' new incidents, the growth of open ones."""

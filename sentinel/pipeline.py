@@ -318,9 +318,11 @@ class Pipeline:
                     fired.extend(more)
             alerts = fired
         if not alerts:
-            anchors = self.incidents.anchors  # what `IncidentTracker.concerns` says, inline
+            # Only an event naming the user or address of an event that opened an incident
+            # may add to one (every rule's subject is made of those): `anchors` counts them.
+            # An IPv6 client may belong to the /64 block an incident is keyed by: its rules say.
+            anchors = self.incidents.anchors
             ip, user = event.ip, event.user
-            # an IPv6 client may belong to the /64 block an incident is keyed by: its rules say
             if not (
                 (ip is not None and (ip in anchors or ":" in ip))
                 or (user is not None and user in anchors)
