@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sentinel.alerts import OPEN, Alert
-from sentinel.attempts import AttemptLedger
+from sentinel.attempts import AttemptLedger, is_ssh_session
 from sentinel.config.model import Config
 from sentinel.events import Direction, Event, Kind
 from sentinel.fleet import names_servers
@@ -286,7 +286,8 @@ class Pipeline:
             event.user is None or event.ip is None or kind in SESSION_KINDS
         ):
             event = self.sessions.apply(event)
-        if kind in LEDGER_KINDS and event.session is not None:
+        session = event.session
+        if session is not None and kind in LEDGER_KINDS and is_ssh_session(session):
             found = self.attempts.apply(event, t)
             if found is None:
                 stats.counted_before += 1
@@ -319,9 +320,10 @@ class Pipeline:
             alerts = fired
         if not alerts:
             # Only an event naming the user or address of an event that opened an incident
-            # may add to one (every rule's subject is made of those): `anchors` counts them.
-            # An IPv6 client may belong to the /64 block an incident is keyed by: its rules say.
-            anchors = self.incidents.anchors
+            # of a rule reading its kind may add to one (every rule's subject is made of
+            # those): `anchors` counts them, per kind. An IPv6 client may belong to the /64
+            # block an incident is keyed by: its rules say.
+            anchors = self.incidents.anchors[kind]
             ip, user = event.ip, event.user
             if not (
                 (ip is not None and (ip in anchors or ":" in ip))

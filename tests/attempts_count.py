@@ -11,6 +11,7 @@ from typing import Any
 from sentinel.alerts import Alert
 from sentinel.config.model import Config
 from sentinel.events import Event, Kind
+from sentinel.fleet.naming import named
 from sentinel.parsers import PARSERS
 from sentinel.parsers.context import ParseContext
 from sentinel.pipeline import Pipeline
@@ -41,14 +42,16 @@ class FailureTally:
 
 
 def failures_counted(
-    lines: Sequence[str], fmt: str = "openssh"
+    lines: Sequence[str], fmt: str = "openssh", *, fleet: bool = False
 ) -> Counter[tuple[str | None, str | None]]:
-    """Failed logins per (address, user) that the rules get from `lines`."""
+    """Failed logins per (address, user) that the rules get from `lines`; with `fleet`,
+    each line's server named by its syslog host, as a fleet's sentinel reads them."""
     tally = FailureTally()
     pipeline = Pipeline(Config(server_name="test", timezone=UTC), [tally])
     ctx = ParseContext(fmt, UTC, datetime(2026, 12, 31, tzinfo=UTC))
+    parse = named(PARSERS[fmt], None, from_host=True) if fleet else PARSERS[fmt]
     pipeline.process_chunk(
-        "".join(f"{line}\n" for line in lines).encode(), PARSERS[fmt], ctx, pipeline.stats_for(fmt)
+        "".join(f"{line}\n" for line in lines).encode(), parse, ctx, pipeline.stats_for(fmt)
     )
     return tally.failures
 

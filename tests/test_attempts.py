@@ -64,6 +64,20 @@ def test_max_auth_tries_and_its_disconnect_summarise_the_failures_logged() -> No
     assert failures_counted(log) == {(A, "root"): 6}
 
 
+def test_a_fleets_connections_count_each_attempt_once_too() -> None:
+    # a fleet qualifies session keys by server (`web/ssh:7`): still sshd's connections
+    log = lines(
+        7,
+        *[f"Failed password for root from {A} port 5 ssh2"] * 6,
+        MAX_TRIES,
+        f"Disconnecting authenticating user root {A} port 5: Too many authentication failures",
+        PAM.format(5),
+    )
+    assert failures_counted(log, fleet=True) == {(A, "root"): 6}
+    other = [line.replace(" web ", " db ") for line in log]  # the same pid on another server
+    assert failures_counted(log + other, fleet=True) == {(A, "root"): 12}
+
+
 def test_a_summary_counts_where_nothing_was_logged_one_by_one() -> None:
     # LogLevel ERROR: only the error lines; keys at VERBOSE; PAM's count alone
     assert failures_counted(

@@ -117,6 +117,22 @@ class BruteForceSuccessRule:
 
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         if event.kind is _LOGIN_FAILURE:
+            ip = event.ip
+            if (
+                ip is not None
+                and event.detail in NO_ACCOUNT
+                and event.server is None
+                and ":" not in ip
+            ):
+                # a flood's every line: a made-up account (not kept) from an IPv4 client of
+                # this server (its own key); `_failure` in short
+                addresses = self.addresses
+                found = addresses.pop(ip)
+                if found is None or t - found[-1] > self.window:
+                    addresses.put(ip, (1, t, event.user or "", t))
+                else:
+                    addresses.put(ip, _add(found, event.user or "", t, self.window, self.limit))
+                return NO_ALERTS
             self._failure(event, t)
             return NO_ALERTS
         block, account = self._keys(event)
@@ -180,7 +196,12 @@ class BruteForceSuccessRule:
         self, event: Event, t: float, block: str | None, account: str | None
     ) -> Alert | None:
         start = t - self.window
+        # a streak keeps `(len - 2) / 2` failures: one with fewer than `max_failures` cannot
+        # make an alert, and is not looked into (most successes)
+        enough = 2 + 2 * self.limit
         by_address = self.addresses.get(block) if block is not None else None
+        if by_address is not None and len(by_address) < enough:
+            by_address = None
         tried = _in_window(by_address, start, t) if by_address is not None else []
         if len(tried) >= self.limit and by_address is not None:
             key: tuple[str, str] = ("ip", block or "")
@@ -190,7 +211,7 @@ class BruteForceSuccessRule:
             alert = self._alert(event, f"ip:{block}", by_address, tried, names)
             return self.fleet.finish(alert, alert.subject, event, t, block)
         by_account = self.accounts.get(account) if account is not None else None
-        if by_account is None:
+        if by_account is None or len(by_account) < enough:
             return None
         others = [p for p in _in_window(by_account, start, t) if p[0] != (block or "")]
         addresses = [a for a, _ in others if a]
@@ -208,14 +229,15 @@ class BruteForceSuccessRule:
             return
         by_address = self.addresses.pop(block)
         if by_address is not None:
-            left = _without(by_address, user)
+            # a name is a str, a count or time a number: never equal (no pair to drop)
+            left = _without(by_address, user) if user in by_address else by_address
             if left is not None:
-                self.addresses.touch(block, left)
+                self.addresses.put(block, left)
         by_account = self.accounts.pop(account) if account is not None else None
         if by_account is not None and account is not None:
-            left = _without(by_account, block)
+            left = _without(by_account, block) if block in by_account else by_account
             if left is not None:
-                self.accounts.touch(account, left)
+                self.accounts.put(account, left)
 
     def _alert(
         self,
