@@ -15,9 +15,9 @@ tool's own ru_maxrss, through GNU time, see run_once):
 - the peak RSS of `sentinel replay` on the flood (1M failed logins from 1M addresses in 4 min);
 - `sentinel scan --json DIR` beside `find DIR -mtime +7` on the generated tree, and the same
   scan configured to ask find's question (max_age 7d, contents not inspected).
-Live latency and idle CPU of `sentinel run` are bench/latency.py's: its section of
-bench/RESULTS.md is kept. Prints the tables and writes them to bench/RESULTS.md with the
-machine and the date.
+Live latency and idle CPU of `sentinel run` are bench/latency.py's, the comparison with an
+earlier commit bench/against.py's: their sections of bench/RESULTS.md are kept. Prints the
+tables and writes them to bench/RESULTS.md with the machine and the date.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ TIME = "/usr/bin/time"  # GNU time (Debian package "time")
 LATENCY = ("<!-- latency:start -->", "<!-- latency:end -->")  # bench/latency.py's section
 REPORT = ("<!-- report:start -->", "<!-- report:end -->")  # bench/report.py's section
 FLEET = ("<!-- fleet:start -->", "<!-- fleet:end -->")  # bench/fleet.py's section
+AGAINST = ("<!-- against:start -->", "<!-- against:end -->")  # bench/against.py's section
 CHILD_LIMIT = 900.0  # seconds: a child still running then is killed (bounded run)
 # log under test -> (sentinel's --format, fail2ban filter or None)
 LOGS = {
@@ -434,7 +435,7 @@ def main() -> None:
 def write_results(path: Path, report: str) -> None:
     """Our report, keeping the sections bench/latency.py, report.py and fleet.py keep in it."""
     text = path.read_text() if path.exists() else ""
-    for first, last in (LATENCY, REPORT, FLEET):
+    for first, last in (LATENCY, REPORT, FLEET, AGAINST):
         start, end = text.find(first), text.find(last)
         if 0 <= start < end:
             report += "\n" + text[start : end + len(last)] + "\n"

@@ -47,11 +47,6 @@ new connections would otherwise make every collection longer)."""
 _NEW: _Connection = (0, None, 0.0, None, None, 0.0)
 
 
-def is_ssh_session(session: str) -> bool:
-    """An sshd connection's key: `ssh:<pid>`, or in a fleet `<server>/ssh:<pid>`."""
-    return session[:4] == "ssh:" or "/ssh:" in session
-
-
 class AttemptLedger:
     """Decides which of sshd's failure lines count, and for how many attempts."""
 
@@ -66,7 +61,8 @@ class AttemptLedger:
         """The event to count (its address filled in from the connection), or None when the
         attempts it stands for are already counted. sshd's failures; others pass."""
         session = event.session
-        if session is None or not is_ssh_session(session):
+        # `ssh:<pid>`, or in a fleet `<server>/ssh:<pid>` (inline: on every failure)
+        if session is None or (session[:4] != "ssh:" and "/ssh:" not in session):
             return event
         key = (event.source, session)
         current = self._current

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 from sentinel.config import Config, ConfigError, load_config
+from sentinel.heap import settle
 from sentinel.runtime import Runtime
 from sentinel.systemd import Notifier
 
@@ -64,6 +65,7 @@ class Daemon:
     def run(self) -> int:
         runtime = Runtime(self.config, wake=self.wake, clock=self.clock)
         runtime.start()
+        settle()  # set up: the collector set for the lines (sentinel.heap)
         self.notifier.ready(runtime.status())
         log.info("sentinel running: %s", runtime.status())
         next_silence = next_ping = 0.0
@@ -108,6 +110,7 @@ class Daemon:
         self.config = new
         fresh = Runtime(new, wake=self.wake, clock=self.clock, previous=runtime)
         fresh.start()
+        settle()  # the old runtime back to the collector, the new one set aside
         log.info("configuration reloaded from %s", self.config_path)
         self.notifier.ready(fresh.status())
         return fresh

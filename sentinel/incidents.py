@@ -115,24 +115,16 @@ class IncidentTracker:
     ) -> None:
         self.rules = {rule.name: rule for rule in rules}
         self.tables: dict[str, dict[str, Incident]] = {rule.name: {} for rule in rules}
-        # the same per rule: an event that names none of a rule's adds to none of its
-        # incidents, the rule need not be asked
-        self.rule_anchors: dict[str, dict[str, int]] = {rule.name: {} for rule in rules}
-        self.by_kind: dict[Kind, list[tuple[Rule, dict[str, Incident], dict[str, int]]]] = {
-            kind: [
-                (rule, self.tables[rule.name], self.rule_anchors[rule.name])
-                for rule in rules
-                if kind in rule.kinds
-            ]
+        self.by_kind: dict[Kind, list[tuple[Rule, dict[str, Incident]]]] = {
+            kind: [(rule, self.tables[rule.name]) for rule in rules if kind in rule.kinds]
             for kind in Kind
         }
         self.clock = clock
         self.progress = progress
         self.count = 0  # open incidents, all rules
-        # per event kind, the users or addresses (their rules' `keyed_by`) of the events
-        # that opened the incidents of the rules reading that kind, with how many: an event
-        # naming none adds to no incident, no rule need be asked
-        self.anchors: dict[Kind, dict[str, int]] = {kind: {} for kind in Kind}
+        # the users or addresses (their rules' `keyed_by`) of the events that opened them,
+        # with how many: an event naming none adds to no incident, no rule need be asked
+        self.anchors: dict[str, int] = {}
         self._due: Due = []
         self._wall_due: Due = []
         self._ties = itertools.count()
@@ -151,14 +143,8 @@ class IncidentTracker:
             for alert in alerts:
                 records.extend(self._open(alert, event, t))
         if self.count:
-            ip, user = event.ip, event.user
-            for rule, table, anchors in self.by_kind[event.kind]:
+            for rule, table in self.by_kind[event.kind]:
                 if not table or (fired and rule.name in fired):
-                    continue
-                if not (
-                    (ip is not None and (ip in anchors or ":" in ip))
-                    or (user is not None and user in anchors)
-                ):
                     continue
                 for subject in rule.adds(event, t):
                     incident = table.get(subject)
@@ -201,19 +187,14 @@ class IncidentTracker:
         self.tables[incident.opening.rule][incident.opening.subject] = incident
         self.count += 1
         incident.order = next(self._ties)
-        for anchors in self._anchor_counts(incident):
-            for value in incident.anchors:
-                anchors[value] = anchors.get(value, 0) + 1
+        anchors = self.anchors
+        for value in incident.anchors:
+            anchors[value] = anchors.get(value, 0) + 1
         deadline = incident.extent.last + incident.window
         heapq.heappush(self._due, (deadline, next(self._ties), incident))
         if incident.touched is not None:
             deadline = incident.touched + incident.window + CLOSE_SLACK
             heapq.heappush(self._wall_due, (deadline, next(self._ties), incident))
-
-    def _anchor_counts(self, incident: Incident) -> list[dict[str, int]]:
-        """The anchor counts an incident's anchors are in: its rule's, its kinds'."""
-        rule = incident.rule
-        return [self.rule_anchors[rule.name], *(self.anchors[kind] for kind in rule.kinds)]
 
     def _grow(self, incident: Incident, event: Event, t: float) -> Alert | None:
         extent = incident.extent
@@ -241,13 +222,13 @@ class IncidentTracker:
         del self.tables[incident.opening.rule][incident.opening.subject]
         self.count -= 1
         incident.is_open = False
-        for anchors in self._anchor_counts(incident):
-            for value in incident.anchors:
-                left = anchors[value] - 1
-                if left:
-                    anchors[value] = left
-                else:
-                    del anchors[value]
+        anchors = self.anchors
+        for value in incident.anchors:
+            left = anchors[value] - 1
+            if left:
+                anchors[value] = left
+            else:
+                del anchors[value]
         return self._record(incident, CLOSED)
 
     def close_idle(self, now: float, wall: float | None = None) -> list[Alert]:
@@ -294,8 +275,7 @@ class IncidentTracker:
                 incident.is_open = False
             table.clear()
         self.count = 0
-        for anchors in (*self.anchors.values(), *self.rule_anchors.values()):
-            anchors.clear()
+        self.anchors.clear()
         self._due, self._wall_due = [], []
         return records + going_on
 

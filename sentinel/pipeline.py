@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sentinel.alerts import OPEN, Alert
-from sentinel.attempts import AttemptLedger, is_ssh_session
+from sentinel.attempts import AttemptLedger
 from sentinel.config.model import Config
 from sentinel.events import Direction, Event, Kind
 from sentinel.fleet import names_servers
@@ -286,8 +286,7 @@ class Pipeline:
             event.user is None or event.ip is None or kind in SESSION_KINDS
         ):
             event = self.sessions.apply(event)
-        session = event.session
-        if session is not None and kind in LEDGER_KINDS and is_ssh_session(session):
+        if kind in LEDGER_KINDS and event.session is not None:
             found = self.attempts.apply(event, t)
             if found is None:
                 stats.counted_before += 1
@@ -320,10 +319,11 @@ class Pipeline:
             alerts = fired
         if not alerts:
             # Only an event naming the user or address of an event that opened an incident
-            # of a rule reading its kind may add to one (every rule's subject is made of
-            # those): `anchors` counts them, per kind. An IPv6 client may belong to the /64
-            # block an incident is keyed by: its rules say.
-            anchors = self.incidents.anchors[kind]
+            # may add to one (every rule's subject is made of those): `anchors` counts them.
+            # An IPv6 client may belong to the /64 block an incident is keyed by: its rules say.
+            # (Counts per kind or per rule were measured: they ask fewer rules, at a higher
+            # cost per event than the rules' `adds` they save, 0.1 to 0.4% more instructions.)
+            anchors = self.incidents.anchors
             ip, user = event.ip, event.user
             if not (
                 (ip is not None and (ip in anchors or ":" in ip))

@@ -22,6 +22,7 @@ from sentinel.events import Event
 from sentinel.fleet import names_servers
 from sentinel.fleet.naming import named
 from sentinel.fleet.paths import fleet_source
+from sentinel.heap import settle
 from sentinel.parsers import PARSERS, detect_format
 from sentinel.parsers.context import ParseContext, Parser
 from sentinel.pipeline import Pipeline
@@ -197,6 +198,7 @@ def main(args: argparse.Namespace) -> int:
     config, inputs = loaded
     every = bool(getattr(args, "updates", False))
     pipeline = Pipeline(config, progress=every)
+    settle()  # the pipeline set up: the collector set for the lines (sentinel.heap)
     output = AlertOutput(sys.stdout, args.json)
     replay(pipeline, inputs, output.write if every else finals(output.write))
     output.write(pipeline.finish())

@@ -15,6 +15,7 @@ from sentinel.alerts import Alert
 from sentinel.commands.replay import finals, plan_inputs, replay
 from sentinel.config.model import Config
 from sentinel.events import Event
+from sentinel.heap import settle
 from sentinel.pipeline import Pipeline
 from sentinel.report.incidents import Record
 from sentinel.stats import SourceStats
@@ -104,6 +105,7 @@ def incidents_from_replay(
     hint = "name it in the configuration (sources[].format of its path)"
     inputs = plan_inputs(config, list(logs), "auto", hint)
     pipeline = CountingPipeline(config)
+    settle()  # the pipeline set up: the collector set for the lines (sentinel.heap)
     found: list[Record] = []
     replay(pipeline, inputs, finals(found.extend))
     found.extend(pipeline.finish())  # those the logs end while they go on, `open`

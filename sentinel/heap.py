@@ -1,0 +1,29 @@
+"""The garbage collector, set for a process that reads many lines into long-lived tables.
+
+Every line makes a few container objects (events, rule state tuples) and the rules keep
+tens of thousands of keys; with CPython's default gen-0 threshold (700) the collector runs
+every few lines and its full passes traverse everything alive, imports and configuration
+included. `settle`, once the process has set itself up, moves what is alive then out of the
+collector's sight (`gc.freeze`: nothing of it is garbage before the process ends or
+reloads) and collects the young generation every GEN0 allocations instead. Measured with
+bench/against.py: about 3% fewer instructions on the flood, 1.5% on vsftpd.log.
+
+Memory: cyclic garbage waits for at most GEN0 more allocations (each line's objects are
+freed by reference counting as soon as they are dropped, cycles or not aside).
+"""
+
+from __future__ import annotations
+
+import gc
+
+GEN0 = 10_000  # allocations of container objects between two young collections
+GEN1, GEN2 = 10, 10  # CPython's defaults
+
+
+def settle() -> None:
+    """Call once set up, and again after a reload replaced what was set up before: what
+    an earlier call froze is given back to the collector first, and collected if dropped."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GEN0, GEN1, GEN2)
