@@ -22,6 +22,9 @@ EXPIRE_EVERY = 60.0  # seconds of event time between two expiries of the rules' 
 SESSIONS_TRACKED = 65_536
 TRANSFER_PAIRING = 2.0  # seconds: vsftpd writes its log and xferlog lines within this
 FAILURE_PAIRING = 5.0  # seconds: pam_unix logs ~2 s before vsftpd (whole seconds both)
+# seconds an unpaired line is kept: far past either pairing, so that a line read late from
+# another file (sources are read in turns) still finds its mirror
+DEDUP_KEPT = 60.0
 MAX_FEEDS = 1_000  # an event of `times` N is fed to the rules min(N, this) times
 
 
@@ -94,7 +97,9 @@ class CrossSourceDedup:
     same file. One line consumes at most one line of the other kind, so two real acts stay
     two; without `transfers`, only failures pair (one source: a PAM line and its daemon's). sshd's
     failures never pair: the PAM lines read are FTP services'. State: the unpaired lines of
-    the last few seconds per signature, at most 65,536 signatures.
+    the last few seconds per signature, at most 65,536 signatures; a signature goes once
+    its lines are paired, or once its last line is DEDUP_KEPT seconds older than the
+    newest event (`expire`).
     """
 
     __slots__ = ("_transfers", "_unpaired")
@@ -139,11 +144,22 @@ class CrossSourceDedup:
             paired = other_mirror != mirror if kind is _LOGIN_FAILURE else source != event.source
             if paired:
                 del unpaired[index]
-                self._unpaired.touch(signature, unpaired)
+                if unpaired:
+                    self._unpaired.touch(signature, unpaired)
+                else:
+                    self._unpaired.pop(signature)
                 return True
         unpaired.append((t, event.source, mirror))
         self._unpaired.touch(signature, unpaired)
         return False
+
+    def __len__(self) -> int:
+        return len(self._unpaired)
+
+    def expire(self, now: float) -> None:
+        """Forget the signatures whose last line is long past pairing (event time `now`)."""
+        oldest = now - DEDUP_KEPT
+        self._unpaired.expire(lambda unpaired: not unpaired or unpaired[-1][0] < oldest)
 
 
 class Pipeline:
@@ -384,6 +400,8 @@ class Pipeline:
             rule.expire(now)
         self._closed.extend(self.incidents.close_idle(now))
         self.attempts.expire(now)
+        if self.dedup is not None:
+            self.dedup.expire(now)
         self._next_expiry = now + EXPIRE_EVERY
 
     def close_idle(self, wall: float) -> list[Alert]:

@@ -166,6 +166,25 @@ def test_one_source_pairs_a_pam_failure_with_its_daemons_line() -> None:
     assert (stats.logins, stats.duplicates) == ({("failure", "false"): 3}, 3)
 
 
+def test_pairing_state_goes_with_the_pairs_and_with_time() -> None:
+    """A paired signature is forgotten at once; an unpaired one a minute after its line."""
+    pipeline = Pipeline(config())
+    stats = pipeline.stats_for("auth")
+    for n in range(50):  # fifty addresses: a PAM line and vsftpd's each
+        ip = f"192.0.2.{n}"
+        pipeline.process_event(failure(n, "alice", ip, detail="pam"), stats)
+        pipeline.process_event(failure(n + 2, "alice", ip, session=f"vsftpd:{n}"), stats)
+    assert pipeline.dedup is not None
+    assert (stats.duplicates, len(pipeline.dedup)) == (50, 0)
+    for n in range(50):  # PAM lines whose daemon line never comes
+        pipeline.process_event(failure(100 + n, f"u{n}", "198.51.100.9", detail="pam"), stats)
+    assert len(pipeline.dedup) == 50
+    pipeline.process_event(failure(100 + 49 + 61, "zed", "203.0.113.1", detail="pam"), stats)
+    pipeline.expire(100 + 49 + 61)
+    assert len(pipeline.dedup) == 1  # the last line only, still within its minute
+    assert stats.logins == {("failure", "false"): 101}
+
+
 def test_one_source_without_pam_lines_keeps_no_pairing_state() -> None:
     pipeline = Pipeline(config())
     stats = pipeline.stats_for("vsftpd")
