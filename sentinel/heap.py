@@ -7,7 +7,7 @@ included. `settle`, once the process has set itself up, moves what is alive then
 collector's sight (`gc.freeze`: nothing of it is garbage before the process ends or
 reloads) and collects the young generation every GEN0 allocations instead. Measured with
 callgrind (as bench/against.py --instructions counts) on 30k lines of the flood: 3.2%
-fewer instructions with GEN0 10,000, 3.8% with 100,000 (1.4% on vsftpd.log); beyond, the
+fewer instructions with GEN0 10,000, 3.8% with 100,000 (about 1% on vsftpd.log); beyond, the
 gain stops growing with the threshold while the garbage it lets wait does.
 
 Memory: only cyclic garbage waits, for at most GEN0 more allocations (what a line makes is
