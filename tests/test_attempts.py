@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from sentinel.config.model import Config
 from sentinel.events import MAX_TIMES
 from sentinel.parsers import PARSERS
@@ -162,3 +164,23 @@ def test_a_user_name_cannot_move_the_address() -> None:
     log += lines(20, PAM.format(2).replace("user=root", f"user={name}"), start=1)
     log += lines(21, f"Failed password for invalid user {name} from {A} port 3 ssh2", start=2)
     assert failures_counted(log) == {(A, name): 4}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "failure", "address", "user"),
+    [
+        ("vsftpd", 'vsftpd[17304]: [alice] FAIL LOGIN: Client "192.0.2.5"', "192.0.2.5", "alice"),
+        ("proftpd", "proftpd[19950]: ftp1 (192.0.2.6[192.0.2.6]) - USER alice (Login failed):"
+         " Incorrect password", "192.0.2.6", "alice"),
+        ("pureftpd", "pure-ftpd: (?@192.0.2.7) [WARNING] Authentication failed for user [alice]",
+         "192.0.2.7", "alice"),
+    ],
+)  # fmt: skip
+def test_an_ftp_daemons_repeat_notice_through_syslog_counts_its_times(
+    fmt: str, failure: str, address: str, user: str
+) -> None:
+    # rsyslog folds an FTP daemon's repeated message as it folds sshd's (syslog_enable=YES)
+    tag, _, text = failure.partition(": ")
+    log = [f"Nov 22 11:46:00 ftp1 {failure}", f"Nov 22 11:46:30 ftp1 {tag}: message repeated 4"
+           f" times: [ {text}]"]  # fmt: skip
+    assert failures_counted(log, fmt) == {(address, user): 5}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sentinel.events import ANONYMOUS_USER, Event, Kind
-from sentinel.parsers import pam, syslog
+from sentinel.parsers import dispatch, syslog
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ip
 from sentinel.parsers.timeparse import proftpd_time, syslog_time
@@ -59,9 +59,7 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     ts, program, pid, text = header
     if program != "proftpd":
         return None
-    if text.startswith(pam.STARTS):
-        return pam.message(ts, program, text, ctx)
-    return message(ts, pid, text, ctx)
+    return dispatch.message(ts, program, pid, text, handler=message, ctx=ctx)
 
 
 def _old_systemlog(line: str, ctx: ParseContext) -> Event | None:

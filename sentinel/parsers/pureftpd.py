@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind
-from sentinel.parsers import syslog
+from sentinel.parsers import dispatch, syslog
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ANONYMOUS_NAMES, ip, number
 
@@ -40,7 +40,8 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     header = syslog.split(line.rstrip("\r\n"), ctx)
     if header is None or header[1] != "pure-ftpd":
         return None
-    return message(header[0], header[2], header[3], ctx)
+    ts, program, pid, text = header
+    return dispatch.message(ts, program, pid, text, handler=message, ctx=ctx)
 
 
 def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Event | None:

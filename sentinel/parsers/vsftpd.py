@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind
-from sentinel.parsers import pam, syslog
+from sentinel.parsers import dispatch, syslog
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ANONYMOUS_NAMES, ip, number
 from sentinel.parsers.timeparse import ctime_time
@@ -62,9 +62,7 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     ts, program, pid, text = header
     if program != "vsftpd":
         return None
-    if text.startswith(pam.STARTS):
-        return pam.message(ts, program, text, ctx)
-    return message(ts, pid, text, ctx)
+    return dispatch.message(ts, program, pid, text, handler=message, ctx=ctx)
 
 
 def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Event | None:
