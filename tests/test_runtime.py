@@ -8,6 +8,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from sentinel.alerts import Alert
 from sentinel.config import load_config
 from sentinel.runtime import Runtime
 from tests.daemonproc import failed_login
@@ -22,10 +23,8 @@ def runtime(tmp_path: Path, log: Path) -> Runtime:
     return Runtime(load_config(config_path), wake=threading.Event(), clock=time.time)
 
 
-def test_the_snapshot_carries_an_incident_across_a_restart(tmp_path: Path) -> None:
-    log = tmp_path / "vsftpd.log"
-    now = datetime.now().astimezone()
-    log.write_text("".join(failed_login("198.51.100.9", now) + "\n" for _ in range(9)))
+def first_run(tmp_path: Path, log: Path) -> bytes | None:
+    """A runtime reads the log and saves its snapshot, then stops: the rule state it saved."""
     first = runtime(tmp_path, log)
     first.sources.start()
     first.sources.drain(first.commit)
@@ -33,6 +32,25 @@ def test_the_snapshot_carries_an_incident_across_a_restart(tmp_path: Path) -> No
     blob = first.store.load_rule_state()
     first.sources.stop()
     first.store.close()
+    return blob
+
+
+def second_run(tmp_path: Path, log: Path) -> list[Alert]:
+    """A runtime restored from that snapshot reads on: the records it makes."""
+    second = runtime(tmp_path, log)
+    found: list[Alert] = []
+    second.sources.start()
+    second.sources.drain(lambda positions, alerts: found.extend(alerts))
+    second.sources.stop()
+    second.store.close()
+    return found
+
+
+def test_the_snapshot_carries_an_incident_across_a_restart(tmp_path: Path) -> None:
+    log = tmp_path / "vsftpd.log"
+    now = datetime.now().astimezone()
+    log.write_text("".join(failed_login("198.51.100.9", now) + "\n" for _ in range(9)))
+    blob = first_run(tmp_path, log)
     assert blob is not None
     document = json.loads(blob)  # one JSON document, assembled rule by rule
     assert set(document) == {"saved_at", "rules", "incidents", "positions"}
@@ -41,12 +59,7 @@ def test_the_snapshot_carries_an_incident_across_a_restart(tmp_path: Path) -> No
     # the 10th failure after the restart completes the incident begun before it
     with log.open("a") as out:
         out.write(failed_login("198.51.100.9", now) + "\n")
-    second = runtime(tmp_path, log)
-    found = []
-    second.sources.start()
-    second.sources.drain(lambda positions, alerts: found.extend(alerts))
-    second.sources.stop()
-    second.store.close()
+    found = second_run(tmp_path, log)
     assert [a.rule for a in found] == ["brute_force"]
     assert found[0].count == 10
 
@@ -57,25 +70,14 @@ def test_guesses_before_a_restart_and_the_success_after_raise_brute_force_succes
     log = tmp_path / "vsftpd.log"
     now = datetime.now().astimezone()
     log.write_text("".join(failed_login("198.51.100.9", now) + "\n" for _ in range(6)))
-    first = runtime(tmp_path, log)
-    first.sources.start()
-    first.sources.drain(first.commit)
-    first.snapshot(force=True)
-    blob = first.store.load_rule_state()
-    first.sources.stop()
-    first.store.close()
+    blob = first_run(tmp_path, log)
     assert blob is not None
     saved = json.loads(blob)["rules"]["brute_force_success"]
     assert [entry[:2] for entry in saved["addresses"]] == [["198.51.100.9", 6]]
     success = failed_login("198.51.100.9", now).replace("FAIL LOGIN", "OK LOGIN")
     with log.open("a") as out:
         out.write(success + "\n")
-    second = runtime(tmp_path, log)
-    found = []
-    second.sources.start()
-    second.sources.drain(lambda positions, alerts: found.extend(alerts))
-    second.sources.stop()
-    second.store.close()
+    found = second_run(tmp_path, log)
     assert [(a.rule, a.ip, a.count) for a in found] == [("brute_force_success", "198.51.100.9", 6)]
 
 
