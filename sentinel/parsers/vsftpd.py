@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind
+from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind, new_event
 from sentinel.parsers import dispatch, syslog
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ANONYMOUS_NAMES, ip, number
@@ -50,7 +50,7 @@ MAX_CANDIDATES = 4
 
 def parse(line: str, ctx: ParseContext) -> Event | None:
     """`Sun Nov 22 11:46:07 2026 [pid 1234] [alice] OK LOGIN: Client "127.0.0.1"`."""
-    if line.startswith(" [pid ", 24):
+    if line[24:30] == " [pid ":  # a slice compared: `startswith` parses its arguments
         close = line.find("] ", 30)
         ts = ctime_time(line[:24], ctx.tz)
         if close < 0 or ts is None:
@@ -68,18 +68,18 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
 def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Event | None:
     """One vsftpd message, after the time and the pid."""
     session = "vsftpd:" + pid if pid else None
-    if text.startswith('CONNECT: Client "'):
+    if text[:17] == 'CONNECT: Client "':
         quote = text.find('"', 17)
         address = ip(text[17:quote]) if quote > 0 else None
         if address is None:
             return None
         # `CONNECT: Client "ip", "Connection refused: too many sessions."`: still a connection
         refused = "refused" if text.startswith(', "Connection refused', quote + 1) else None
-        return Event(
-            ts, _CONNECT, ctx.source, None, address, False, None, None, None, session,
-            detail=refused,
+        return new_event(
+            (ts, _CONNECT, ctx.source, None, address, False, None, None, None, session, True,
+             None, refused, 1, None)
         )  # fmt: skip
-    if not text.startswith("["):
+    if text[:1] != "[":
         return None  # FTP command/response lines of log_ftp_protocol, among others
     # the common lines first: split at their quotes, each piece is one field
     parts = text.split('"', 5)
@@ -92,9 +92,9 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
     kind, ok, direction, action = meaning
     user = user[1:]
     anonymous = user in ANONYMOUS_NAMES
-    return Event(
-        ts, kind, ctx.source, ANONYMOUS_USER if anonymous else user, address, anonymous,
-        found[0], found[1], direction, session, ok, action,
+    return new_event(
+        (ts, kind, ctx.source, ANONYMOUS_USER if anonymous else user, address, anonymous,
+         found[0], found[1], direction, session, ok, action, None, 1, None)
     )  # fmt: skip
 
 
@@ -122,13 +122,13 @@ def _plain(parts: list[str], kind: Kind) -> tuple[str | None, int | None] | None
 def _amounts(text: str) -> int | None:
     """Bytes from `, 1234 bytes, 12.34Kbyte/sec`, or from the rate alone when none were sent."""
     amounts = text.split(", ")
-    if amounts[0] or not amounts[-1].endswith("Kbyte/sec"):
+    if amounts[0] or amounts[-1][-9:] != "Kbyte/sec":  # slices compared: no argument parsing
         return None
     if len(amounts) == 2:
         return 0
     count = amounts[1][:-6]
     # ASCII digits only, as logged; a bigger count than 19 digits is no count
-    if len(amounts) != 3 or not amounts[1].endswith(" bytes") or not count.isdigit():
+    if len(amounts) != 3 or amounts[1][-6:] != " bytes" or not count.isdigit():
         return None
     return int(count) if count.isascii() and len(count) < 20 else None
 

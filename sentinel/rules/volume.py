@@ -109,40 +109,41 @@ class BulkDownloadRule:
             return f"{who} downloaded {amount} from {origin} in {span}"
         return f"{who} downloaded {amount} as {extent.users.total} users in {span}"
 
-    def _update(
-        self, key: tuple[str, str], t: float, event: Event, size: int, peer: str | None
-    ) -> _Volume:
-        volume = self.table.renew(key, _Volume)
-        volume.add(t, size, event.path, peer, self.window, self._max_files + 1)
-        return volume
-
-    def _crossed(self, volume: _Volume | None) -> bool:
-        return volume is not None and (
-            len(volume.times) > self._max_files or volume.total > self._max_bytes
-        )
-
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
+        """Both views of a download, then the user's alert, or the address's alone.
+
+        On every download: the views are updated and checked inline (a call each would
+        cost as much as the update)."""
         if event.direction is not _DOWNLOAD or not event.ok:
             return NO_ALERTS
         size = event.nbytes or 0
-        user, ip = event.user, event.ip
+        user, ip, path = event.user, event.ip, event.path
+        window, keep = self.window, self._max_files + 1
+        max_files, max_bytes = self._max_files, self._max_bytes
+        renew = self.table.renew
         # a user per server (unless one account base), an address across the fleet; one
         # server's user as it is, without a call on every download
-        user_key = None
+        user_key: tuple[str, str] | None = None
+        crossed = False
         if user:
             user_key = ("u", user if event.server is None else self.fleet.account(event, user))
-        ip_key = ("i", ip) if ip else None
-        by_user = self._update(user_key, t, event, size, ip) if user_key else None
-        by_ip = self._update(ip_key, t, event, size, user) if ip_key else None
+            by_user = renew(user_key, _Volume)
+            by_user.add(t, size, path, ip, window, keep)
+            crossed = len(by_user.times) > max_files or by_user.total > max_bytes
+        ip_key: tuple[str, str] | None = None
+        if ip:
+            ip_key = ("i", ip)
+            by_ip = renew(ip_key, _Volume)
+            by_ip.add(t, size, path, user, window, keep)
         gate = self.gate
-        if user_key and by_user and self._crossed(by_user):
+        if crossed and user_key is not None:
             ip_busy = ip_key is not None and gate.active(ip_key, t)
             fresh = gate.opens(user_key, t)
             if ip_key:
                 gate.extend(ip_key, t)
             if fresh and not ip_busy:
                 return (self._alert(event, by_user, by_user_view=True),)
-        elif ip_key and by_ip and self._crossed(by_ip):
+        elif ip_key is not None and (len(by_ip.times) > max_files or by_ip.total > max_bytes):
             user_busy = user_key is not None and gate.active(user_key, t)
             if gate.opens(ip_key, t) and not user_busy:
                 return (self._alert(event, by_ip, by_user_view=False),)
