@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sentinel.events import ANONYMOUS_USER, Event, Kind
+from sentinel.events import ANONYMOUS_USER, Event, Kind, new_event
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ANONYMOUS_NAMES, ip
 
@@ -54,9 +54,9 @@ def failure(ts: datetime, service: str, text: str, ctx: ParseContext) -> Event |
     user = fields.get("user") or fields.get("ruser") or None
     address = ip(fields.get("rhost", ""))
     anonymous = user in ANONYMOUS_NAMES
-    return Event(
-        ts, _LOGIN_FAILURE, ctx.source, ANONYMOUS_USER if anonymous else user, address,
-        anonymous, detail="pam",
+    return new_event(
+        (ts, _LOGIN_FAILURE, ctx.source, ANONYMOUS_USER if anonymous else user, address,
+         anonymous, None, None, None, None, True, None, "pam", 1, None)
     )  # fmt: skip
 
 

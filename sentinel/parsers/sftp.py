@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sentinel.events import Direction, Event, Kind
+from sentinel.events import Direction, Event, Kind, new_event
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ip, number
 
@@ -41,7 +41,10 @@ def message(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> 
             if end > len(prefix):
                 path = text[len(prefix) : end]
                 source = ctx.source
-                return Event(ts, _FILE_OP, source, path=path, session=session, action=action)
+                return new_event(
+                    (ts, _FILE_OP, source, None, None, False, path, None, None, session, True,
+                     action, None, 1, None)
+                )  # fmt: skip
             return None
     return None
 
@@ -56,9 +59,9 @@ def _close(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> E
     if read is None or written is None or not (read or written):
         return None
     direction = _DOWNLOAD if read else _UPLOAD
-    return Event(
-        ts, _TRANSFER, ctx.source, path=text[7:split], nbytes=read or written,
-        direction=direction, session=session,
+    return new_event(
+        (ts, _TRANSFER, ctx.source, None, None, False, text[7:split], read or written,
+         direction, session, True, None, None, 1, None)
     )  # fmt: skip
 
 
@@ -69,4 +72,7 @@ def _session(ts: datetime, session: str | None, text: str, ctx: ParseContext) ->
         return None
     kind = _SESSION_START if text[8] == "o" else _SESSION_END
     user = text[len(_OPENED) : split]
-    return Event(ts, kind, ctx.source, user, ip(text[split + 7 : -1]), session=session)
+    return new_event(
+        (ts, kind, ctx.source, user, ip(text[split + 7 : -1]), False, None, None, None, session,
+         True, None, None, 1, None)
+    )  # fmt: skip

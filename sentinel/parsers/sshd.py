@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sentinel.events import Event, Kind
+from sentinel.events import Event, Kind, new_event
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ip, number
 
@@ -67,9 +67,10 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
     found = _user_and_address(text, for_at + 18 if invalid else for_at + 5)
     if found is None:
         return None
-    return Event(
-        ts, kind, ctx.source, found[0], found[1], False, None, None, None, session, True,
-        method if method in METHODS else _method(method), "invalid_user" if invalid else None,
+    return new_event(
+        (ts, kind, ctx.source, found[0], found[1], False, None, None, None, session, True,
+         method if method in METHODS else _method(method), "invalid_user" if invalid else None,
+         1, None)
     )  # fmt: skip
 
 
@@ -96,9 +97,9 @@ def _connection_closed(
     parts = text[start : -10 if text.endswith(_PREAUTH) else None].rsplit(" ", 3)
     if len(parts) != 4 or parts[2] != "port" or not parts[3].isdigit():
         return None
-    return Event(
-        ts, _LOGIN_FAILURE, ctx.source, parts[0] or None, ip(parts[1]), False, None, None, None,
-        session, True, None, "preauth_closed",
+    return new_event(
+        (ts, _LOGIN_FAILURE, ctx.source, parts[0] or None, ip(parts[1]), False, None, None,
+         None, session, True, None, "preauth_closed", 1, None)
     )  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from itertools import product
 
-from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind
+from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind, new_event
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ANONYMOUS_NAMES, ip
 from sentinel.parsers.timeparse import ctime_time
@@ -45,9 +45,9 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
             ts, _FILE_OP, ctx.source, name, address, anonymous, path, None, None, None, ok,
             "delete",
         )  # fmt: skip
-    return Event(
-        ts, _TRANSFER, ctx.source, name, address, anonymous, path, int(count),
-        _DIRECTIONS[direction], None, ok,
+    return new_event(
+        (ts, _TRANSFER, ctx.source, name, address, anonymous, path, int(count),
+         _DIRECTIONS[direction], None, ok, None, None, 1, None)
     )  # fmt: skip
 
 

@@ -135,10 +135,16 @@ class BruteForceSuccessRule:
                 return NO_ALERTS
             self._failure(event, t)
             return NO_ALERTS
-        block, account = self._keys(event)
-        if event.server is not None or block is not event.ip:
-            self._note(event, t, block, account)
-        if event.anonymous or (event.ip is None and event.user is None):
+        ip, user = event.ip, event.user
+        if event.server is None and (ip is None or ":" not in ip):
+            # one server's IPv4 client (most successes): `_keys` inline, nothing to note
+            block = ip
+            account = user if user is not None and not event.anonymous else None
+        else:
+            block, account = self._keys(event)
+            if event.server is not None or block is not ip:
+                self._note(event, t, block, account)
+        if event.anonymous or (ip is None and user is None):
             return NO_ALERTS  # anonymous sessions need no password to guess
         alert = self._success(event, t, block, account)
         self._forget(event, block, account)
@@ -181,7 +187,8 @@ class BruteForceSuccessRule:
         account = None
         keeps = event.detail not in NO_ACCOUNT
         if user is not None and not event.anonymous and (keeps or server is not None):
-            account = self.fleet.account(event, user)
+            # `fleet.account` inline for one server's user: the user as it is
+            account = user if server is None else self.fleet.account(event, user)
         if server is not None or block is not ip:
             self._note(event, t, block, account)
         if block is not None:
