@@ -39,6 +39,11 @@ def ip(text: str) -> str | None:
     return value
 
 
+known = _seen.get
+"""An address already read, in canonical form; None when it was not (or is no address):
+`known(text) or ip(text)` is `ip(text)` without a call for an address seen before."""
+
+
 ANONYMOUS_NAMES = frozenset({"ftp", "anonymous"})
 """What vsftpd, ProFTPD and Pure-FTPd write as the user of an anonymous session."""
 

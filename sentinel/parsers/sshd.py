@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sentinel.events import Event, Kind, new_event
 from sentinel.parsers.context import ParseContext
-from sentinel.parsers.fields import ip, number
+from sentinel.parsers.fields import ip, known, number
 
 # module names: reading an enum member costs an attribute lookup on its class
 _INVALID_USER, _LOGIN_FAILURE, _LOGIN_SUCCESS = (
@@ -142,7 +142,7 @@ def _user_and_address(text: str, start: int) -> tuple[str, str | None] | None:
             rest[1] in _AFTER_ADDRESS
             and (rest[1] != "port" or (len(rest) > 2 and rest[2].isdigit() and len(rest[2]) < 6))
         ):
-            return text[start:from_at], ip(rest[0])
+            return text[start:from_at], known(rest[0]) or ip(rest[0])
         end = from_at
     return None
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind, new_event
 from sentinel.parsers import dispatch, syslog
 from sentinel.parsers.context import ParseContext
-from sentinel.parsers.fields import ANONYMOUS_NAMES, ip, number
+from sentinel.parsers.fields import ANONYMOUS_NAMES, ip, known, number
 from sentinel.parsers.timeparse import ctime_time
 
 _FILE_OPS = {"MKDIR": "mkdir", "RMDIR": "rmdir", "DELETE": "delete", "RENAME": "rename"}
@@ -85,7 +85,7 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
     parts = text.split('"', 5)
     user, _, verb = parts[0].partition("] ")
     meaning = _VERBS.get(verb)
-    address = ip(parts[1]) if meaning is not None and len(parts) > 2 else None
+    address = (known(parts[1]) or ip(parts[1])) if meaning is not None and len(parts) > 2 else None
     found = None if address is None or meaning is None else _plain(parts, meaning[0])
     if found is None or meaning is None:
         return _search(ts, text, session, ctx)
