@@ -67,9 +67,8 @@ class Event(NamedTuple):
     server: str | None = None  # the server that logged it, in a fleet; None: this one
 
 
-FIELDS = len(Event._fields)
 new_event = cast("Callable[[tuple[Any, ...]], Event]", partial(tuple.__new__, Event))
-"""An Event from all FIELDS fields in their order, in one tuple: what `Event(...)` builds,
+"""An Event from all its fields in their order, in one tuple: what `Event(...)` builds,
 without the generated `__new__` and its defaults (a Python call that costs as much again
 as the rest of a parser's hot path). For the lines every log is made of; `Event(...)`
 reads better everywhere else."""

