@@ -11,6 +11,7 @@ from sentinel.config.model import Config
 from sentinel.events import Direction, Event, Kind
 from sentinel.fleet import names_servers
 from sentinel.incidents import IncidentTracker
+from sentinel.parsers import timeparse
 from sentinel.parsers.context import ParseContext, Parser
 from sentinel.rules.base import KeyTable, Rule
 from sentinel.rules.registry import build_log_rules
@@ -292,7 +293,8 @@ class Pipeline:
         if ts is self._last_ts:  # parsers hand out one datetime per distinct timestamp
             t = self._last_t
         else:
-            t = self._last_t = ts.timestamp()
+            made = timeparse.stamp  # the time of the stamp its parser just made, if it did
+            t = self._last_t = made[1] if made[0] is ts else ts.timestamp()
             self._last_ts = ts
         if t > stats.last_event:  # noqa: PLR1730 (max() is a call, on every line)
             stats.last_event = t

@@ -6,7 +6,7 @@ what the parsers do with the variants the servers write on other days and networ
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind
-from sentinel.parsers import PARSERS, detect_format
+from sentinel.parsers import PARSERS, detect_format, timeparse
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ip
 
@@ -59,6 +59,37 @@ def test_syslog_date_up_to_a_day_after_the_reference_keeps_its_year() -> None:
     # a file's mtime may lag its last line a little (clock skew, buffered writes)
     early = ctx(datetime(2026, 11, 22, 23, 0, tzinfo=PARIS))
     assert parsed("openssh", SSHD, early).ts.year == 2026
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [
+        ("Europe/Paris", datetime(2026, 3, 29, 1, 0)),  # 02:00 is 03:00: the gap
+        ("Europe/Paris", datetime(2026, 10, 25, 1, 0)),  # 02:00-03:00 twice: the fold
+        ("Africa/Monrovia", datetime(1972, 1, 6, 23, 0)),  # -0:44:30 to UTC at 00:44:30 UTC
+    ],
+)
+def test_the_memos_time_of_each_stamp_is_its_timestamp(zone: str, day: datetime) -> None:
+    """The pipeline takes a new second's time from `timeparse.stamp`: over three hours of
+    a zone's change (one within a minute), every second of both memoized forms."""
+    tz = ZoneInfo(zone)
+    reference = ParseContext("test", tz, day.replace(tzinfo=tz) + timedelta(days=1))
+    memoized = 0
+    for second in range(3 * 3600):
+        wall = day + timedelta(seconds=second)
+        for form in ("%a %b %d %H:%M:%S %Y", "%b %d %H:%M:%S"):  # vsftpd's, syslog's
+            text = wall.strftime(form)
+            if len(text) == 24:
+                value = timeparse.ctime_time(text, tz)
+            else:
+                value = timeparse.syslog_time(text, reference)
+            assert value is not None
+            assert value.replace(tzinfo=None) == wall
+            made, t = timeparse.stamp
+            if made is value:
+                memoized += 1
+                assert t == value.timestamp(), value
+    assert memoized > 2 * 3 * 3600 - 4 * 60  # all but the minute of a change, read slowly
 
 
 def test_space_padded_day() -> None:

@@ -16,8 +16,10 @@ MONTHS = {
 }
 CACHE_SIZE = 4096  # distinct timestamps remembered; cleared whole when full
 ONE_DAY = timedelta(days=1)
-SECONDS = {f":{n:02d}": timedelta(seconds=n) for n in range(60)}
-"""`:SS` to the time it adds to its minute (a miss is any other text, read the slow way)."""
+SECONDS = {f":{n:02d}": (timedelta(seconds=n), float(n)) for n in range(60)}
+"""`:SS` to the time it adds to its minute, and its seconds (a miss is any other text, read
+the slow way)."""
+LAST_SECOND = timedelta(seconds=59)
 MILLISECONDS = {f"{n:03d}": timedelta(milliseconds=n) for n in range(1000)}
 """ProFTPD's `,123`: three ASCII digits to the time they add (a miss is no such field)."""
 _K = TypeVar("_K", bound=Hashable)
@@ -28,11 +30,18 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A log's stamps mostly rise, so a second seldom comes back but its minute does: the
 # minutes are memoized and the seconds added, behind a one-entry memo of the last stamp
 # (consecutive lines share their second), swapped whole.
-_ctime_minutes: dict[str, tuple[str, tzinfo, datetime | None]] = {}
+_ctime_minutes: dict[str, tuple[str, tzinfo, datetime | None, float | None]] = {}
 _ctime_last: tuple[str, tzinfo, datetime | None] = ("", UTC, None)
-_syslog_minutes: dict[tuple[str, tzinfo, datetime], datetime | None] = {}
+_syslog_minutes: dict[tuple[str, tzinfo, datetime], tuple[datetime | None, float | None]] = {}
 _syslog_last: tuple[str, tzinfo, datetime, datetime | None] = ("", UTC, _EPOCH, None)
 _seconds: dict[tuple[str, tzinfo], datetime | None] = {}
+
+stamp: tuple[datetime | None, float] = (None, 0.0)
+"""The last stamp a minute memo made, and its POSIX time: its minute's, plus its second.
+`t = stamp[1] if stamp[0] is ts else ts.timestamp()` is the time of any stamp `ts` (the
+pipeline's, for each new second: `timestamp()` asks the zone its offset, which costs as much
+again as making the stamp). Swapped whole; it keeps its stamp alive, so `is` cannot mistake
+another for it."""
 
 
 def _remember(cache: dict[_K, _V], key: _K, value: _V) -> None:
@@ -48,23 +57,38 @@ def _clock(text: str) -> tuple[int, int, int]:
     return int(text[0:2]), int(text[3:5]), int(text[6:8])
 
 
+def _epoch(minute: datetime | None) -> float | None:
+    """The POSIX time of a minute's start, if the minute keeps one UTC offset to its end
+    (each of its seconds is then that time plus the second); None otherwise."""
+    if minute is None:
+        return None
+    start = minute.timestamp()
+    return start if (minute + LAST_SECOND).timestamp() - start == 59 else None
+
+
 def ctime_time(text: str, tz: tzinfo) -> datetime | None:
     """`Sun Nov 22 11:46:07 2026` (day space- or zero-padded; 24 characters), local to `tz`."""
-    global _ctime_last  # noqa: PLW0603 - the one-entry memo, replaced whole
+    global _ctime_last, stamp  # noqa: PLW0603 - the memos, replaced whole
     last = _ctime_last
     if text == last[0] and tz is last[1]:
         return last[2]
-    # `Sun Nov 22 11:46` to (` 2026`, tz, its datetime): a key of one string hashes in
-    # half the time of a tuple of three; another year or zone of that minute replaces it
+    # `Sun Nov 22 11:46` to (` 2026`, tz, its datetime, its time): a key of one string
+    # hashes in half the time of a tuple of three; another year or zone of it replaces it
     head, year = text[:16], text[19:]
     memo = _ctime_minutes.get(head)
-    if memo is not None and memo[1] is tz and memo[0] == year:
-        minute = memo[2]
-    else:
+    if memo is None or memo[1] is not tz or memo[0] != year:
         minute = _read_ctime(f"{head}:00{year}", tz)
-        _remember(_ctime_minutes, head, (year, tz, minute))
-    seconds = SECONDS.get(text[16:19])
-    value = _read_ctime(text, tz) if minute is None or seconds is None else minute + seconds
+        memo = (year, tz, minute, _epoch(minute))
+        _remember(_ctime_minutes, head, memo)
+    minute = memo[2]
+    second = SECONDS.get(text[16:19])
+    if minute is None or second is None:
+        value = _read_ctime(text, tz)
+    else:
+        value = minute + second[0]
+        start = memo[3]
+        if start is not None:
+            stamp = (value, start + second[1])
     _ctime_last = (text, tz, value)
     return value
 
@@ -90,21 +114,27 @@ def syslog_time(text: str, ctx: ParseContext) -> datetime | None:
     A date more than a day after the reference belongs to the previous year: a log
     written in December and read in January.
     """
-    global _syslog_last  # noqa: PLW0603 - the one-entry memo, replaced whole
+    global _syslog_last, stamp  # noqa: PLW0603 - the memos, replaced whole
     tz, reference = ctx.tz, ctx.reference
     last = _syslog_last
     if text == last[0] and tz is last[1] and reference is last[2]:
         return last[3]
     key = (text[:12], tz, reference)  # `Nov 22 11:46`
     try:
-        minute = _syslog_minutes[key]
+        minute, start = _syslog_minutes[key]
     except KeyError:
         minute = _read_syslog(key[0] + ":00", tz, reference)
-        _remember(_syslog_minutes, key, minute)
-    seconds = SECONDS.get(text[12:])
-    value = None if minute is None or seconds is None else minute + seconds
-    # the seconds may take a stamp past the reference's next day, into last year
-    if value is None or value > reference + ONE_DAY:
+        start = _epoch(minute)
+        _remember(_syslog_minutes, key, (minute, start))
+    second = SECONDS.get(text[12:])
+    value = None
+    if minute is not None and second is not None:
+        value = minute + second[0]
+        if value > reference + ONE_DAY:  # its seconds took it past: into last year
+            value = None
+        elif start is not None:
+            stamp = (value, start + second[1])
+    if value is None:
         value = _read_syslog(text, tz, reference)
     _syslog_last = (text, tz, reference, value)
     return value
