@@ -101,10 +101,13 @@ class Extent:
             self.last, self.last_ts = t, event.ts
         elif t < self.first:
             self.first, self.first_ts = t, event.ts
-        if event.ip is not None:
-            self.ips.add(event.ip)
-        if event.user is not None:
-            self.users.add(safe_text(event.user, MAX_FIELD))
+        # a member already kept is not added again (a kept name is its own safe_text: the
+        # name as logged is then that already)
+        ip, user = event.ip, event.user
+        if ip is not None and ip not in self.ips.kept:
+            self.ips.add(ip)
+        if user is not None and user not in self.users.kept:
+            self.users.add(safe_text(user, MAX_FIELD))
         if event.server is not None:
             self.add_server(event.server, t)
         if event.kind is _TRANSFER and event.ok:

@@ -115,15 +115,22 @@ class IncidentTracker:
     ) -> None:
         self.rules = {rule.name: rule for rule in rules}
         self.tables: dict[str, dict[str, Incident]] = {rule.name: {} for rule in rules}
-        self.by_kind: dict[Kind, list[tuple[Rule, dict[str, Incident]]]] = {
-            kind: [(rule, self.tables[rule.name]) for rule in rules if kind in rule.kinds]
+        # the users or addresses (their rules' `keyed_by`) of the events that opened them,
+        # with how many: per rule, and for all rules in `anchors`. An event naming none of
+        # a rule's adds to none of its incidents: that rule need not be asked, and with
+        # none of all, no rule (the pipeline does not call `observe`)
+        self.rule_anchors: dict[str, dict[str, int]] = {rule.name: {} for rule in rules}
+        self.by_kind: dict[Kind, list[tuple[Rule, dict[str, Incident], dict[str, int]]]] = {
+            kind: [
+                (rule, self.tables[rule.name], self.rule_anchors[rule.name])
+                for rule in rules
+                if kind in rule.kinds
+            ]
             for kind in Kind
         }
         self.clock = clock
         self.progress = progress
         self.count = 0  # open incidents, all rules
-        # the users or addresses (their rules' `keyed_by`) of the events that opened them,
-        # with how many: an event naming none adds to no incident, no rule need be asked
         self.anchors: dict[str, int] = {}
         self._due: Due = []
         self._wall_due: Due = []
@@ -143,17 +150,21 @@ class IncidentTracker:
             for alert in alerts:
                 records.extend(self._open(alert, event, t))
         if self.count:
-            for rule, table in self.by_kind[event.kind]:
+            ip, user = event.ip, event.user
+            for rule, table, anchored in self.by_kind[event.kind]:
                 if not table or (fired and rule.name in fired):
                     continue
+                if not (
+                    (ip is not None and (ip in anchored or ":" in ip))
+                    or (user is not None and user in anchored)
+                ):
+                    continue  # an IPv6 client may be in a rule's /64 block: its rule says
                 for subject in rule.adds(event, t):
                     incident = table.get(subject)
                     if incident is not None:
                         record = self._grow(incident, event, t)
-                        if record is not None:
-                            if records is None:
-                                records = []
-                            records.append(record)
+                        if record is not None:  # a change of level (records made: `progress`)
+                            records = [*(records or ()), record]
                         break
         return NO_RECORDS if records is None else records
 
@@ -187,9 +198,10 @@ class IncidentTracker:
         self.tables[incident.opening.rule][incident.opening.subject] = incident
         self.count += 1
         incident.order = next(self._ties)
-        anchors = self.anchors
+        anchors, anchored = self.anchors, self.rule_anchors[incident.opening.rule]
         for value in incident.anchors:
             anchors[value] = anchors.get(value, 0) + 1
+            anchored[value] = anchored.get(value, 0) + 1
         deadline = incident.extent.last + incident.window
         heapq.heappush(self._due, (deadline, next(self._ties), incident))
         if incident.touched is not None:
@@ -222,13 +234,13 @@ class IncidentTracker:
         del self.tables[incident.opening.rule][incident.opening.subject]
         self.count -= 1
         incident.is_open = False
-        anchors = self.anchors
-        for value in incident.anchors:
-            left = anchors[value] - 1
-            if left:
-                anchors[value] = left
-            else:
-                del anchors[value]
+        for anchors in (self.anchors, self.rule_anchors[incident.opening.rule]):
+            for value in incident.anchors:
+                left = anchors[value] - 1
+                if left:
+                    anchors[value] = left
+                else:
+                    del anchors[value]
         return self._record(incident, CLOSED)
 
     def close_idle(self, now: float, wall: float | None = None) -> list[Alert]:
@@ -276,6 +288,8 @@ class IncidentTracker:
             table.clear()
         self.count = 0
         self.anchors.clear()
+        for anchored in self.rule_anchors.values():
+            anchored.clear()
         self._due, self._wall_due = [], []
         return records + going_on
 

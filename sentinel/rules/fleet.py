@@ -109,7 +109,11 @@ class FleetView:
         Its `server` is the one whose event came first: whichever order a live run read the
         servers' files in, a replay names the same one.
         """
-        seen = self._seen.get(key) or ({}, {}, {})
+        seen = self._seen.get(key)
+        if seen is None:
+            if event.server is None:
+                return alert  # one server's IPv4 client: nothing noted, nothing to add
+            seen = ({}, {}, {})
         oldest = t - self.window
         servers = sorted(s for s, last in seen[0].items() if last >= oldest)
         addresses = [a for a, last in seen[1].items() if last >= oldest]  # first seen first
