@@ -17,10 +17,11 @@ One guess often shows as several lines of one connection (one sshd pid):
 A failure rsyslog folded into `message repeated N times` counts N (`Event.times`).
 
 State: per connection (source, `ssh:<pid>`), the failures counted, the pending echo, the
-address and user, in two generations of CONNECTIONS_TRACKED / 2 connections each (the
-current one, and the one before it, dropped whole when the current one fills: at most
-CONNECTIONS_TRACKED, each kept for at least the next CONNECTIONS_TRACKED / 2 connections'
-lines), and none older than IDLE seconds (event time), so that a reused pid starts afresh.
+address and user (for a connection whose one line is a failure, that event), in two
+generations of CONNECTIONS_TRACKED / 2 connections each (the current one, and the one
+before it, dropped whole when the current one fills: at most CONNECTIONS_TRACKED, each
+kept for at least the next CONNECTIONS_TRACKED / 2 connections' lines), and none older
+than IDLE seconds (event time), so that a reused pid starts afresh.
 Plain dicts rather than a KeyTable: this runs on every failure of a flood. Not carried
 across a restart: a summary line read just after one may count attempts already counted.
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 from sentinel.events import Event, Kind
 
 CONNECTIONS_TRACKED = 4_096  # sshd keeps MaxStartups (default 100) unauthenticated at most
+_GENERATION = CONNECTIONS_TRACKED // 2
 IDLE = 600.0  # seconds: well past sshd's LoginGraceTime (120 s), after which it is over
 ECHO_WINDOW = 1.0  # seconds: the echo and its `Failed` line are logged together
 SUMMARIES = frozenset({"max_tries", "too_many", "pam_more", "preauth_closed"})
@@ -45,6 +47,15 @@ detail and time), address, user, time of the last line. A tuple of plain values,
 on each line: built in C, and the garbage collector soon stops tracking it (a flood of
 new connections would otherwise make every collection longer)."""
 _NEW: _Connection = (0, None, 0.0, None, None, 0.0)
+_State = _Connection | Event
+"""A connection whose only line so far is a failure logged one by one (a flood's every
+line) keeps that event itself: its state, made only if another line of it comes."""
+
+
+def _state(state: _State) -> _Connection:
+    if type(state) is Event:
+        return (state.times, None, 0.0, state.ip, state.user, state.ts.timestamp())
+    return state  # type: ignore[return-value] # not an Event: a _Connection
 
 
 class AttemptLedger:
@@ -53,8 +64,8 @@ class AttemptLedger:
     __slots__ = ("_current", "_previous", "evictions")
 
     def __init__(self) -> None:
-        self._current: dict[tuple[str, str], _Connection] = {}
-        self._previous: dict[tuple[str, str], _Connection] = {}
+        self._current: dict[tuple[str, str], _State] = {}
+        self._previous: dict[tuple[str, str], _State] = {}
         self.evictions = 0  # connections forgotten with their generation
 
     def apply(self, event: Event, t: float) -> Event | None:
@@ -66,20 +77,21 @@ class AttemptLedger:
             return event
         key = (event.source, session)
         current = self._current
-        state = current.get(key) or self._previous.get(key)
-        if state is None and event.detail in _PLAIN and event.kind is _LOGIN_FAILURE:
+        found = current.get(key) or self._previous.get(key)
+        if found is None and event.detail in _PLAIN and event.kind is _LOGIN_FAILURE:
             # a connection's first failure, logged one by one (a flood's every line): recorded
-            current[key] = (event.times, None, 0.0, event.ip, event.user, t)
-            if len(current) >= CONNECTIONS_TRACKED // 2:
+            current[key] = event
+            if len(current) >= _GENERATION:
                 self._rotate()
             return event
-        if state is None or t - state[5] > IDLE:
+        state = _NEW if found is None else _state(found)
+        if t - state[5] > IDLE:
             state = _NEW
-        found, state = _decide(event, t, state)
+        counted, state = _decide(event, t, state)
         current[key] = state
-        if len(current) >= CONNECTIONS_TRACKED // 2:
+        if len(current) >= _GENERATION:
             self._rotate()
-        return found
+        return counted
 
     def _rotate(self) -> None:
         """The current generation becomes the previous one; the previous one is dropped."""
@@ -89,7 +101,7 @@ class AttemptLedger:
     def expire(self, now: float) -> None:
         """Forget the generation before the current one once all of it is IDLE."""
         previous = self._previous
-        if previous and all(now - c[5] > IDLE for c in previous.values()):
+        if previous and all(now - _state(c)[5] > IDLE for c in previous.values()):
             self._previous = {}
 
 

@@ -51,6 +51,27 @@ def test_key_table_evicts_the_least_recently_touched() -> None:
     assert [k for k, _ in table.items()] == ["c", "e"]
 
 
+def test_key_table_swap_and_amend_are_pop_then_put() -> None:
+    """`swap` then `amend` leave the table as `pop` then `put` of the amended state would,
+    also when the swap reached the cap (the swapped key then sits among the stale ones)."""
+    swapped: KeyTable[int] = KeyTable(3)
+    popped: KeyTable[int] = KeyTable(3)
+    for table in (swapped, popped):
+        for key in "abc":
+            table.touch(key, 1)
+    assert swapped.swap("b", 0) == 1
+    swapped.amend("b", 2)
+    assert popped.pop("b") == 1
+    popped.put("b", 2)
+    assert swapped.swap("d", 5) is None  # over the cap: "a" goes, and "d" is stale now
+    swapped.amend("d", 6)
+    popped.put("d", 6)
+    for table in (swapped, popped):
+        table.touch("e", 7)  # evicts the stalest: "c"
+    assert swapped.items() == popped.items() == [("b", 2), ("d", 6), ("e", 7)]
+    assert (len(swapped), swapped.evictions) == (len(popped), popped.evictions) == (3, 2)
+
+
 def test_key_table_expires_stalest_first_and_stops_at_a_fresh_key() -> None:
     table: KeyTable[float] = KeyTable(4)
     for n in range(6):  # two evictions: 2..5 left, some in each of the two dicts

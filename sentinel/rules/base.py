@@ -136,6 +136,28 @@ class KeyTable(Generic[T]):
         if len(fresh) + len(self._stale) > self.max_keys:
             self._evict()
 
+    def swap(self, key: Any, value: T) -> T | None:
+        """`pop` then `put` in one call: `value` becomes the key's state, the freshest, and
+        the state it had (None: none) is returned. Where the new state depends on the old,
+        put the likely one (a new key's: most keys of a flood) and `amend` it if need be."""
+        fresh = self._fresh
+        old = fresh.pop(key, None)
+        if old is None and self._stale:
+            old = self._stale.pop(key, None)
+        fresh[key] = value
+        if len(fresh) + len(self._stale) > self.max_keys:
+            self._evict()
+        return old
+
+    def amend(self, key: Any, value: T) -> None:
+        """Replace the state just put by `swap`, where it is (the freshest; in `_stale`,
+        its first, if putting it reached the cap)."""
+        fresh = self._fresh
+        if key in fresh:
+            fresh[key] = value
+        else:
+            self._stale[key] = value
+
     def renew(self, key: Any, make: Callable[[], T]) -> T:
         """The key's state, made the freshest; `make()` when it has none. For mutable states:
         `get` then `touch` in half the dict operations."""

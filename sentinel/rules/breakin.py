@@ -126,12 +126,10 @@ class BruteForceSuccessRule:
             ):
                 # a flood's every line: a made-up account (not kept) from an IPv4 client of
                 # this server (its own key); `_failure` in short
-                addresses = self.addresses
-                found = addresses.pop(ip)
-                if found is None or t - found[-1] > self.window:
-                    addresses.put(ip, (1, t, event.user or "", t))
-                else:
-                    addresses.put(ip, _add(found, event.user or "", t, self.window, self.limit))
+                addresses, tried = self.addresses, event.user or ""
+                found = addresses.swap(ip, (1, t, tried, t))  # a new streak: most likely
+                if found is not None and t - found[-1] <= self.window:
+                    addresses.amend(ip, _add(found, tried, t, self.window, self.limit))
                 return NO_ALERTS
             self._failure(event, t)
             return NO_ALERTS

@@ -28,14 +28,18 @@ class IncidentGate:
         return self._last.evictions
 
     def opens(self, key: object, t: float) -> bool:
-        last = self._last.pop(key)
-        self._last.put(key, t if last is None else max(last, t))
-        return last is None or t - last > self.window
+        last = self._last.swap(key, t)
+        if last is None:
+            return True
+        if last > t:  # two logs read in turn are not quite in time order
+            self._last.amend(key, last)
+        return t - last > self.window
 
     def extend(self, key: object, t: float) -> None:
         """Mark `key` as in an incident at `t` without asking (the other view of one incident)."""
-        last = self._last.pop(key)
-        self._last.put(key, t if last is None else max(last, t))
+        last = self._last.swap(key, t)
+        if last is not None and last > t:
+            self._last.amend(key, last)
 
     def active(self, key: object, t: float) -> bool:
         last = self._last.get(key)

@@ -69,12 +69,11 @@ class _MemberRule:
         return self.table.evictions + self.gate.evictions
 
     def _record(self, key: str, member: str, t: float) -> Recent:
-        recent = self.table.pop(key)
-        if recent is None:
-            recent = (member, t)
-        else:
-            recent = recent_trim(recent_add(recent, member, t, self.cap), t - self.window)
-        self.table.put(key, recent)
+        recent: Recent = (member, t)
+        found = self.table.swap(key, recent)  # a key's first member: most likely
+        if found is not None:
+            recent = recent_trim(recent_add(found, member, t, self.cap), t - self.window)
+            self.table.amend(key, recent)
         return recent
 
     def expire(self, now: float) -> None:
@@ -172,20 +171,22 @@ class BruteForceRule:
             self.fleet.note(ip, event, t, ip)
         user = event.user
         limit = self.settings.max_failures
-        entry = self.table.pop(ip)
-        if entry is None:
-            times: tuple[float, ...] = (t,)
-            users: Names | None = user or None
-        else:
+        times: tuple[float, ...] = (t,)
+        users: Names | None = user or None
+        entry = self.table.swap(ip, _Failures(times, users))  # an address's first: most likely
+        if entry is not None:
             times = _within(entry.times, t, self.window, limit)
             users = _tried(entry.users, user, self._names) if user else entry.users
-        self.table.put(ip, _Failures(times, users))
+            self.table.amend(ip, _Failures(times, users))
         if len(times) < limit or not self.gate.opens(ip, t):
             return NO_ALERTS
         return (self.fleet.finish(self._alert(event, ip, times, users), ip, event, t, ip),)
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
-        return _NONE if event.ip is None else (self.fleet.address(event.ip),)
+        ip = event.ip
+        if ip is None:
+            return _NONE
+        return (ip,) if ":" not in ip else (self.fleet.address(ip),)  # IPv4: itself, no call
 
     def level(self, extent: Extent) -> tuple[int, int]:
         """In size: 10, 100, ... times `max_failures`."""
@@ -277,7 +278,9 @@ class PasswordSprayRule(_MemberRule):
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
         ip = event.ip
-        return _NONE if ip is None or event.user is None else (self.fleet.address(ip),)
+        if ip is None or event.user is None:
+            return _NONE
+        return (ip,) if ":" not in ip else (self.fleet.address(ip),)  # IPv4: itself, no call
 
     def level(self, extent: Extent) -> tuple[int, int]:
         """In size: 10, 100, ... times `max_users` user names."""
