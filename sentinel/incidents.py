@@ -145,7 +145,8 @@ class IncidentTracker:
         records: list[Alert] | None = None
         fired: Collection[str] = ()
         if alerts:
-            fired = {alert.rule for alert in alerts}
+            # most events fire one rule (a set comprehension is a call, a tuple is not)
+            fired = (alerts[0].rule,) if len(alerts) == 1 else {alert.rule for alert in alerts}
             records = []
             for alert in alerts:
                 records.extend(self._open(alert, event, t))
@@ -300,7 +301,8 @@ class IncidentTracker:
         details = opening.details
         if "users" in details or change is not None:
             # the names are the record's `user` or `users` (with users_total), not details
-            details = {k: v for k, v in details.items() if k != "users"}
+            details = details.copy()
+            details.pop("users", None)
             if change is not None:
                 details["change"] = change
         several_ips = ips.total > 1
@@ -313,7 +315,7 @@ class IncidentTracker:
             fingerprint=opening.fingerprint,
             first_seen=extent.first_ts,
             last_seen=extent.last_ts,
-            server=extent.first_server() or opening.server,
+            server=(extent.first_server() if servers else None) or opening.server,
             source=opening.source,
             user=next(iter(users.kept)) if users.total == 1 else None,
             ip=next(iter(ips.kept)) if ips.total == 1 else None,

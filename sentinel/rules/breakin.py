@@ -144,6 +144,10 @@ class BruteForceSuccessRule:
                 self._note(event, t, block, account)
         if event.anonymous or (ip is None and user is None):
             return NO_ALERTS  # anonymous sessions need no password to guess
+        if (block is None or self.addresses.get(block) is None) and (
+            account is None or self.accounts.get(account) is None
+        ):
+            return NO_ALERTS  # no failure before it (most successes): nothing to check, to forget
         alert = self._success(event, t, block, account)
         self._forget(event, block, account)
         return NO_ALERTS if alert is None else (alert,)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bisect import bisect
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, NamedTuple, cast
 
 from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
@@ -112,6 +113,14 @@ class _Failures(NamedTuple):
     users: Names | None
 
 
+_failures = cast(
+    "Callable[[tuple[tuple[float, ...], Names | None]], _Failures]",
+    partial(tuple.__new__, _Failures),
+)
+"""`_Failures(times, users)` from the tuple `(times, users)`, without the generated
+`__new__` (a Python call: on every failure, as costly as the rest of the rule's work)."""
+
+
 def _tried(users: Names | None, user: str, cap: int = MAX_NAMES) -> Names:
     """`user` moved last among the names tried; the least recent dropped beyond `cap`."""
     if users is None or users == user:
@@ -171,13 +180,14 @@ class BruteForceRule:
             self.fleet.note(ip, event, t, ip)
         user = event.user
         limit = self.settings.max_failures
-        times: tuple[float, ...] = (t,)
-        users: Names | None = user or None
-        entry = self.table.swap(ip, _Failures(times, users))  # an address's first: most likely
-        if entry is not None:
+        entry = self.table.pop(ip)
+        if entry is None:
+            times: tuple[float, ...] = (t,)
+            users: Names | None = user or None
+        else:
             times = _within(entry.times, t, self.window, limit)
             users = _tried(entry.users, user, self._names) if user else entry.users
-            self.table.amend(ip, _Failures(times, users))
+        self.table.put(ip, _failures((times, users)))
         if len(times) < limit or not self.gate.opens(ip, t):
             return NO_ALERTS
         return (self.fleet.finish(self._alert(event, ip, times, users), ip, event, t, ip),)
