@@ -17,6 +17,9 @@ from sentinel.parsers.context import ParseContext
 
 Message = Callable[[datetime, str | None, str, ParseContext], Event | None]
 """A daemon's message reader: (time, pid, text, context) to its event, or None."""
+ROUTED = (syslog.REPEATED, *pam.STARTS)
+"""What a message not the daemon's own starts with: one test on every line, and a second
+on the few that pass."""
 
 
 def message(
@@ -29,9 +32,9 @@ def message(
     ctx: ParseContext,
 ) -> Event | None:
     """The event of one message of `program` (its syslog header already split)."""
-    if text[:1] == "m" and text.startswith(syslog.REPEATED):
-        return repeated(ts, program, pid, text, handler=handler, ctx=ctx)
-    if text.startswith(pam.STARTS):
+    if text.startswith(ROUTED):
+        if text.startswith(syslog.REPEATED):
+            return repeated(ts, program, pid, text, handler=handler, ctx=ctx)
         return pam.message(ts, program, text, ctx)
     return handler(ts, pid, text, ctx)
 

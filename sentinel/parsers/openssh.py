@@ -19,11 +19,14 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     if handler is None:
         return None
     # dispatch.message inline: a call is a cost on every line of an auth.log
-    if text[:1] == "m" and text.startswith(syslog.REPEATED):
-        return dispatch.repeated(ts, program, pid, text, handler=handler, ctx=ctx)
-    if text.startswith(pam.STARTS):
+    if text.startswith(_ROUTED):
+        if text.startswith(syslog.REPEATED):
+            return dispatch.repeated(ts, program, pid, text, handler=handler, ctx=ctx)
         return pam.message(ts, program, text, ctx)
     return handler(ts, pid, text, ctx)
+
+
+_ROUTED = dispatch.ROUTED  # a module name: read on every line
 
 
 def sftp_message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Event | None:

@@ -48,14 +48,14 @@ _TOO_MANY = ": Too many authentication failures"
 def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Event | None:
     """`Accepted password for alice from 127.0.0.1 port 40022 ssh2`, `Failed`, and the rest."""
     session = f"ssh:{pid}" if pid else None
-    if text[:1] == "[" and text.startswith("[ID "):  # illumos: `[ID 800047 auth.info] `
-        close = text.find("] ", 4)
-        text = text[close + 2 :] if close > 0 else ""
     head = text[: text.find(" ") + 1]
     kind = _OUTCOMES.get(head)
     if kind is None:
         if head == "Connection ":  # after nearly every failed connection: as common as `Failed`
             return _connection_closed(ts, session, text, ctx)
+        if head == "[ID ":  # illumos: `[ID 800047 auth.info] ` before the message
+            close = text.find("] ", 4)
+            return message(ts, pid, text[close + 2 :] if close > 0 else "", ctx)
         return _notice(ts, session, text, ctx)
     # `Accepted|Failed METHOD for [invalid user ]USER from ...`, the most common: inline
     start = 7 if kind is _LOGIN_FAILURE else 9
