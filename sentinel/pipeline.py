@@ -13,7 +13,7 @@ from sentinel.fleet import names_servers
 from sentinel.incidents import IncidentTracker
 from sentinel.parsers import timeparse
 from sentinel.parsers.context import ParseContext, Parser
-from sentinel.rules.base import KeyTable, Rule
+from sentinel.rules.base import KeyTable, Rule, reads
 from sentinel.rules.registry import build_log_rules
 from sentinel.stats import SourceStats
 
@@ -190,9 +190,10 @@ class Pipeline:
         self.incidents = IncidentTracker(self.rules, clock=clock, progress=progress)
         self._anchors = self.incidents.anchors  # the same dict, for the check on every line
         self._closed: list[Alert] = []  # closed by an expiry, out with the next records
-        self.by_kind: dict[Kind, list[Feed]] = {
-            kind: [rule.feed for rule in self.rules if kind in rule.kinds] for kind in Kind
-        }
+        # the rules fed each kind of event: of named sessions, and of anonymous ones
+        self.by_kind, self.anonymous_by_kind = (
+            self._feeds(anonymous) for anonymous in (False, True)
+        )
         self.stats: dict[str, SourceStats] = {}
         self.alert_counts: dict[tuple[str, str], int] = {}
         self.sessions = SessionJoin()
@@ -206,6 +207,14 @@ class Pipeline:
         self.on_download: Callable[[Event], None] | None = None
         self._last_ts: object = None
         self._last_t = 0.0
+
+    def _feeds(self, anonymous: bool) -> dict[Kind, list[Feed]]:
+        return {
+            kind: [
+                rule.feed for rule in self.rules if kind in rule.kinds and reads(rule, anonymous)
+            ]
+            for kind in Kind
+        }
 
     def pair_sources(self, enabled: bool) -> None:
         """Look for one act logged by two sources; one source alone pairs only the PAM lines
@@ -321,7 +330,7 @@ class Pipeline:
             self._count(event, stats)
         if t >= self._next_expiry:
             self.expire(t)
-        feeds = self.by_kind[kind]
+        feeds = (self.anonymous_by_kind if event.anonymous else self.by_kind)[kind]
         if not feeds:
             return self._take_closed() if self._closed else ()
         alerts: Sequence[Alert]

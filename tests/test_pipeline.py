@@ -200,3 +200,23 @@ def test_sshd_failures_never_pair_with_ftp_pam_lines() -> None:
     pipeline.process_event(failure(0, "root", detail="pam"), stats)
     pipeline.process_event(failure(1, "root", session="ssh:42", action="password"), stats)
     assert (stats.logins, stats.duplicates) == ({("failure", "false"): 2}, 0)
+
+
+def test_rules_reading_one_kind_of_session_are_fed_only_those() -> None:
+    """anonymous_access reads only anonymous sessions, shared_account none of them: the
+    pipeline does not feed them the others, and what they would do with them is nothing."""
+    pipeline = Pipeline(config())
+    named = {feed.__self__.name for feed in pipeline.by_kind[Kind.LOGIN_SUCCESS]}  # type: ignore[attr-defined]
+    anonymous = {feed.__self__.name for feed in pipeline.anonymous_by_kind[Kind.LOGIN_SUCCESS]}  # type: ignore[attr-defined]
+    assert "anonymous_access" in anonymous - named
+    assert "shared_account" in named - anonymous
+    assert "brute_force_success" in named & anonymous  # a rule without `sessions`: both
+    rules = {rule.name: rule for rule in pipeline.rules}
+    login = at(0, Kind.LOGIN_SUCCESS, user="alice", ip="192.0.2.7")
+    guest = at(0, Kind.LOGIN_SUCCESS, user="anonymous", ip="192.0.2.7", anonymous=True)
+    for rule, left_out in (("anonymous_access", login), ("shared_account", guest)):
+        assert not rules[rule].feed(left_out, 0.0)
+        assert not rules[rule].adds(left_out, 0.0)
+    # and the anonymous login itself is read: the rule that reads it fires
+    stats = pipeline.stats_for("vsftpd")
+    assert [a.rule for a in pipeline.process_event(guest, stats)] == ["anonymous_access"]

@@ -9,7 +9,7 @@ from datetime import tzinfo
 from sentinel.alerts import Alert, human_size
 from sentinel.events import Direction, Event, Kind
 from sentinel.extent import Extent, listing
-from sentinel.rules.base import NO_ALERTS, Counts, rule_alert
+from sentinel.rules.base import NO_ALERTS, Counts, Sessions, rule_alert
 from sentinel.rules.fleet import FleetOptions, FleetView, account_name
 from sentinel.rules.incident import GatedRule, IncidentGate
 from sentinel.rules.settings import (
@@ -51,6 +51,7 @@ class AnonymousAccessRule(GatedRule):
 
     name = "anonymous_access"
     kinds = frozenset({Kind.LOGIN_SUCCESS, Kind.TRANSFER})
+    sessions: Sessions = "anonymous"
     counts: Counts = "events"
     keyed_by: tuple[str, ...] = ("ip",)
 

@@ -20,6 +20,15 @@ def rule_alert(rule: Any, **fields: Any) -> Alert:
 
 
 Counts = Literal["events", "users", "ips"]
+Sessions = Literal["any", "anonymous", "named"]
+"""The events a rule reads (`sessions`, "any" when it has none): all; only anonymous
+sessions'; or none of them."""
+
+
+def reads(rule: object, anonymous: bool) -> bool:
+    """Whether `rule` is fed the events of anonymous sessions (`anonymous`) or the others."""
+    sessions = getattr(rule, "sessions", "any")
+    return sessions == "any" or (sessions == "anonymous") == anonymous
 
 
 class Rule(Protocol):
@@ -48,6 +57,10 @@ class Rule(Protocol):
     - `describe(subject, extent)` is the summary of a record of the incident of
       `subject` covering `extent`.
     - `window` (seconds): the incident closes after that long without an event of it.
+
+    Optional: `sessions` ("any" without it), "anonymous" for a rule that reads only
+    anonymous sessions' events, "named" for one that reads none of them: the pipeline does
+    not feed it the others, and its `feed` and `adds` must do nothing with them either.
 
     A new rule adopts it with a few lines: `counts = "events"`, `keyed_by = ("ip",)`,
     `self.window` from its

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple, cast
 from sentinel.alerts import Alert
 from sentinel.events import Event, Kind
 from sentinel.extent import Extent, listing, magnitude
-from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, rule_alert
+from sentinel.rules.base import NO_ALERTS, Counts, KeyTable, Sessions, rule_alert
 from sentinel.rules.fleet import FleetOptions, FleetView, account_name
 from sentinel.rules.incident import IncidentGate, duration_text, moment
 from sentinel.rules.settings import (
@@ -338,6 +338,7 @@ class SharedAccountRule(_MemberRule):
 
     name = "shared_account"
     kinds = frozenset({Kind.LOGIN_SUCCESS})
+    sessions: Sessions = "named"
     counts: Counts = "ips"
     keyed_by: tuple[str, ...] = ("user",)
 
