@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sentinel.alerts import CLOSED, OPEN, UPDATE, Alert, Severity, safe_text
 from sentinel.events import Event, Kind
 from sentinel.extent import MAX_SERVERS, Extent
+from sentinel.rules.base import reads
 from sentinel.textsafe import MAX_FIELD
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ def _opening_extent(alert: Alert, event: Event, t: float) -> Extent:
 
 
 Due = list[tuple[float, int, Incident]]  # a heap of (when it may close, tie-break, incident)
+_Asked = tuple["Rule", dict[str, Incident], dict[str, int]]  # a rule, its incidents, anchors
 
 
 class IncidentTracker:
@@ -120,14 +122,10 @@ class IncidentTracker:
         # a rule's adds to none of its incidents: that rule need not be asked, and with
         # none of all, no rule (the pipeline does not call `observe`)
         self.rule_anchors: dict[str, dict[str, int]] = {rule.name: {} for rule in rules}
-        self.by_kind: dict[Kind, list[tuple[Rule, dict[str, Incident], dict[str, int]]]] = {
-            kind: [
-                (rule, self.tables[rule.name], self.rule_anchors[rule.name])
-                for rule in rules
-                if kind in rule.kinds
-            ]
-            for kind in Kind
-        }
+        # the rules an event may add to, by kind: for named sessions, and anonymous ones
+        self.by_kind, self.anonymous_by_kind = (
+            self._asked(anonymous) for anonymous in (False, True)
+        )
         self.clock = clock
         self.progress = progress
         self.count = 0  # open incidents, all rules
@@ -135,6 +133,16 @@ class IncidentTracker:
         self._due: Due = []
         self._wall_due: Due = []
         self._ties = itertools.count()
+
+    def _asked(self, anonymous: bool) -> dict[Kind, list[_Asked]]:
+        return {
+            kind: [
+                (rule, self.tables[rule.name], self.rule_anchors[rule.name])
+                for rule in self.rules.values()
+                if kind in rule.kinds and reads(rule, anonymous)
+            ]
+            for kind in Kind
+        }
 
     def open_counts(self) -> dict[str, int]:
         """sentinel_incidents_open, by rule."""
@@ -152,7 +160,8 @@ class IncidentTracker:
                 records.extend(self._open(alert, event, t))
         if self.count:
             ip, user = event.ip, event.user
-            for rule, table, anchored in self.by_kind[event.kind]:
+            asked = self.anonymous_by_kind if event.anonymous else self.by_kind
+            for rule, table, anchored in asked[event.kind]:
                 if not table or (fired and rule.name in fired):
                     continue
                 if not (

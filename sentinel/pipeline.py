@@ -38,11 +38,15 @@ COUNTED = frozenset({_TRANSFER, _LOGIN_FAILURE, _LOGIN_SUCCESS})
 SESSION_KINDS = frozenset({_SESSION_START, _SESSION_END})
 LEDGER_KINDS = frozenset({_LOGIN_FAILURE, Kind.INVALID_USER})  # what the attempt ledger reads
 _DIRECTIONS = {direction: direction.value for direction in Direction}
-_LOGIN_KEYS = {  # (kind, anonymous) -> the labels of sentinel_logins_total
-    (kind, anonymous): (result, "true" if anonymous else "false")
-    for kind, result in ((_LOGIN_SUCCESS, "success"), (_LOGIN_FAILURE, "failure"))
-    for anonymous in (False, True)
-}
+# the labels of sentinel_logins_total: (kind, anonymous) -> (result, anonymous), as one
+# dict per value of anonymous (a dict lookup by kind, not a tuple built and hashed)
+_NAMED_LOGINS, _ANONYMOUS_LOGINS = (
+    {
+        kind: (result, label)
+        for kind, result in ((_LOGIN_SUCCESS, "success"), (_LOGIN_FAILURE, "failure"))
+    }
+    for label in ("false", "true")
+)
 
 
 def split_lines(chunk: bytes) -> list[bytes]:
@@ -296,7 +300,7 @@ class Pipeline:
             stats.unparsed += 1
         return event
 
-    def process_event(  # noqa: PLR0912 - the hot path inline: a call is a cost on every line
+    def process_event(  # noqa: PLR0912, PLR0915 - the hot path inline: a call costs, every line
         self, event: Event, stats: SourceStats
     ) -> Sequence[Alert]:
         ts = event.ts
@@ -321,16 +325,24 @@ class Pipeline:
                 return ()
             event = found
         if kind in COUNTED:
-            if self.dedup is None and event.detail == "pam":
+            dedup = self.dedup
+            if dedup is None and event.detail == "pam":
                 # PAM's line and the daemon's may share one file: pair them from now on
-                self.dedup = CrossSourceDedup(transfers=False)
-            if self.dedup is not None and self.dedup.is_duplicate(event, t):
+                dedup = self.dedup = CrossSourceDedup(transfers=False)
+            if dedup is not None and dedup.is_duplicate(event, t):
                 stats.duplicates += 1
                 return ()
-            self._count(event, stats)
+            if kind is _TRANSFER:
+                self._count_transfer(event, stats)
+            else:  # a login, counted inline: a call is a cost on every line
+                logins = stats.logins
+                key = (_ANONYMOUS_LOGINS if event.anonymous else _NAMED_LOGINS)[kind]
+                logins[key] = logins.get(key, 0) + event.times
         if t >= self._next_expiry:
             self.expire(t)
-        feeds = (self.anonymous_by_kind if event.anonymous else self.by_kind)[kind]
+        feeds = self.by_kind[kind]
+        if event.anonymous:
+            feeds = self.anonymous_by_kind[kind]
         if not feeds:
             return self._take_closed() if self._closed else ()
         alerts: Sequence[Alert]
@@ -387,21 +399,18 @@ class Pipeline:
             key = (alert.rule, alert.severity.label)
             counts[key] = counts.get(key, 0) + 1
 
-    def _count(self, event: Event, stats: SourceStats) -> None:
-        if event.kind is _TRANSFER:
-            if not event.ok or event.direction is None:
-                return
-            if self.on_download is not None and event.direction is _DOWNLOAD:
-                self.on_download(event)
-            direction = _DIRECTIONS[event.direction]
-            times = event.times
-            stats.transfers[direction] = stats.transfers.get(direction, 0) + times
-            stats.transfer_bytes[direction] = (
-                stats.transfer_bytes.get(direction, 0) + (event.nbytes or 0) * times
-            )
+    def _count_transfer(self, event: Event, stats: SourceStats) -> None:
+        """The transfer's file and bytes in the source's counters (its logins: inline)."""
+        if not event.ok or event.direction is None:
             return
-        key = _LOGIN_KEYS[event.kind, bool(event.anonymous)]
-        stats.logins[key] = stats.logins.get(key, 0) + event.times
+        if self.on_download is not None and event.direction is _DOWNLOAD:
+            self.on_download(event)
+        direction = _DIRECTIONS[event.direction]
+        times = event.times
+        stats.transfers[direction] = stats.transfers.get(direction, 0) + times
+        stats.transfer_bytes[direction] = (
+            stats.transfer_bytes.get(direction, 0) + (event.nbytes or 0) * times
+        )
 
     def expire(self, now: float) -> None:
         for rule in self.rules:

@@ -144,22 +144,30 @@ class KeyTable(Generic[T]):
     def put(self, key: Any, value: T) -> None:
         """`touch` for a key not in the table (just `pop`ped): `pop` then `put` replaces an
         immutable state in half the dict operations of `get` then `touch`."""
-        fresh = self._fresh
+        fresh, stale = self._fresh, self._stale
         fresh[key] = value
-        if len(fresh) + len(self._stale) > self.max_keys:
-            self._evict()
+        if len(fresh) + len(stale) > self.max_keys:
+            if stale:  # `_evict` inline: a flood past the cap evicts on every new key
+                stale.popitem()
+                self.evictions += 1
+            else:
+                self._evict()
 
     def swap(self, key: Any, value: T) -> T | None:
         """`pop` then `put` in one call: `value` becomes the key's state, the freshest, and
         the state it had (None: none) is returned. Where the new state depends on the old,
         put the likely one (a new key's: most keys of a flood) and `amend` it if need be."""
-        fresh = self._fresh
+        fresh, stale = self._fresh, self._stale
         old = fresh.pop(key, None)
-        if old is None and self._stale:
-            old = self._stale.pop(key, None)
+        if old is None and stale:
+            old = stale.pop(key, None)
         fresh[key] = value
-        if len(fresh) + len(self._stale) > self.max_keys:
-            self._evict()
+        if len(fresh) + len(stale) > self.max_keys:
+            if stale:  # `_evict` inline, as in `put`
+                stale.popitem()
+                self.evictions += 1
+            else:
+                self._evict()
         return old
 
     def amend(self, key: Any, value: T) -> None:

@@ -193,13 +193,22 @@ class BruteForceSuccessRule:
             account = user if server is None else self.fleet.account(event, user)
         if server is not None or block is not ip:
             self._note(event, t, block, account)
+        # a key's first failure without the call: `_add(None, ...)` inline
         if block is not None:
             found = self.addresses.pop(block)
-            self.addresses.put(block, _add(found, user or "", t, self.window, self.limit))
+            tried = user or ""
+            if found is None:
+                self.addresses.put(block, (1, t, tried, t))
+            else:
+                self.addresses.put(block, _add(found, tried, t, self.window, self.limit))
         if account is not None and keeps:
             found = self.accounts.pop(account)
-            cap = 2 * self.limit - 1
-            self.accounts.put(account, _add(found, block or "", t, self.window, cap))
+            origin = block or ""
+            if found is None:
+                self.accounts.put(account, (1, t, origin, t))
+            else:
+                cap = 2 * self.limit - 1
+                self.accounts.put(account, _add(found, origin, t, self.window, cap))
 
     def _success(
         self, event: Event, t: float, block: str | None, account: str | None

@@ -180,14 +180,14 @@ class BruteForceRule:
             self.fleet.note(ip, event, t, ip)
         user = event.user
         limit = self.settings.max_failures
-        entry = self.table.pop(ip)
-        if entry is None:
-            times: tuple[float, ...] = (t,)
-            users: Names | None = user or None
-        else:
+        times: tuple[float, ...] = (t,)
+        users: Names | None = user or None
+        # an address's first failure (a flood's every line) in one call; a later one amended
+        entry = self.table.swap(ip, _failures((times, users)))
+        if entry is not None:
             times = _within(entry.times, t, self.window, limit)
             users = _tried(entry.users, user, self._names) if user else entry.users
-        self.table.put(ip, _failures((times, users)))
+            self.table.amend(ip, _failures((times, users)))
         if len(times) < limit or not self.gate.opens(ip, t):
             return NO_ALERTS
         return (self.fleet.finish(self._alert(event, ip, times, users), ip, event, t, ip),)
