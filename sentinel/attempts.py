@@ -61,11 +61,14 @@ def _state(state: _State) -> _Connection:
 class AttemptLedger:
     """Decides which of sshd's failure lines count, and for how many attempts."""
 
-    __slots__ = ("_current", "_previous", "evictions")
+    __slots__ = ("_current", "_previous", "_source", "evictions")
 
     def __init__(self) -> None:
-        self._current: dict[tuple[str, str], _State] = {}
-        self._previous: dict[tuple[str, str], _State] = {}
+        # a connection's key: its session, for the first source seen (most runs read one
+        # auth.log: no tuple to build and hash on every line), else (source, session)
+        self._current: dict[str | tuple[str, str], _State] = {}
+        self._previous: dict[str | tuple[str, str], _State] = {}
+        self._source: str | None = None
         self.evictions = 0  # connections forgotten with their generation
 
     def apply(self, event: Event, t: float) -> Event | None:
@@ -75,7 +78,13 @@ class AttemptLedger:
         # `ssh:<pid>`, or in a fleet `<server>/ssh:<pid>` (inline: on every failure)
         if session is None or (session[:4] != "ssh:" and "/ssh:" not in session):
             return event
-        key = (event.source, session)
+        source = event.source
+        key: str | tuple[str, str] = session
+        if source != self._source:
+            if self._source is None:
+                self._source = source
+            else:
+                key = (source, session)
         current = self._current
         found = current.get(key) or self._previous.get(key)
         if found is None and event.detail in _PLAIN and event.kind is _LOGIN_FAILURE:

@@ -118,10 +118,16 @@ class IncidentTracker:
         self.rules = {rule.name: rule for rule in rules}
         self.tables: dict[str, dict[str, Incident]] = {rule.name: {} for rule in rules}
         # the users or addresses (their rules' `keyed_by`) of the events that opened them,
-        # with how many: per rule, and for all rules in `anchors`. An event naming none of
-        # a rule's adds to none of its incidents: that rule need not be asked, and with
-        # none of all, no rule (the pipeline does not call `observe`)
+        # with how many: per rule, and per kind of event for all the rules of that kind
+        # (`anchors`). An event naming none of a rule's adds to none of its incidents: that
+        # rule need not be asked, and with none of its kind's, no rule (the pipeline does
+        # not call `observe`)
         self.rule_anchors: dict[str, dict[str, int]] = {rule.name: {} for rule in rules}
+        self.anchors: dict[Kind, dict[str, int]] = {kind: {} for kind in Kind}
+        self._counted_in = {  # the counts each rule's incidents anchor: its own, its kinds'
+            rule.name: (self.rule_anchors[rule.name], *(self.anchors[k] for k in rule.kinds))
+            for rule in rules
+        }
         # the rules an event may add to, by kind: for named sessions, and anonymous ones
         self.by_kind, self.anonymous_by_kind = (
             self._asked(anonymous) for anonymous in (False, True)
@@ -129,7 +135,6 @@ class IncidentTracker:
         self.clock = clock
         self.progress = progress
         self.count = 0  # open incidents, all rules
-        self.anchors: dict[str, int] = {}
         self._due: Due = []
         self._wall_due: Due = []
         self._ties = itertools.count()
@@ -208,10 +213,9 @@ class IncidentTracker:
         self.tables[incident.opening.rule][incident.opening.subject] = incident
         self.count += 1
         incident.order = next(self._ties)
-        anchors, anchored = self.anchors, self.rule_anchors[incident.opening.rule]
-        for value in incident.anchors:
-            anchors[value] = anchors.get(value, 0) + 1
-            anchored[value] = anchored.get(value, 0) + 1
+        for anchors in self._counted_in[incident.opening.rule]:
+            for value in incident.anchors:
+                anchors[value] = anchors.get(value, 0) + 1
         deadline = incident.extent.last + incident.window
         heapq.heappush(self._due, (deadline, next(self._ties), incident))
         if incident.touched is not None:
@@ -244,7 +248,7 @@ class IncidentTracker:
         del self.tables[incident.opening.rule][incident.opening.subject]
         self.count -= 1
         incident.is_open = False
-        for anchors in (self.anchors, self.rule_anchors[incident.opening.rule]):
+        for anchors in self._counted_in[incident.opening.rule]:
             for value in incident.anchors:
                 left = anchors[value] - 1
                 if left:
@@ -297,8 +301,7 @@ class IncidentTracker:
                 incident.is_open = False
             table.clear()
         self.count = 0
-        self.anchors.clear()
-        for anchored in self.rule_anchors.values():
+        for anchored in (*self.rule_anchors.values(), *self.anchors.values()):
             anchored.clear()
         self._due, self._wall_due = [], []
         return records + going_on

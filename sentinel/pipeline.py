@@ -8,7 +8,7 @@ from typing import Any
 from sentinel.alerts import OPEN, Alert
 from sentinel.attempts import AttemptLedger
 from sentinel.config.model import Config
-from sentinel.events import Direction, Event, Kind
+from sentinel.events import Direction, Event, Kind, new_event
 from sentinel.fleet import names_servers
 from sentinel.incidents import IncidentTracker
 from sentinel.parsers import timeparse
@@ -88,9 +88,10 @@ class SessionJoin:
             known = self._sessions.get(key)
         if known is None:
             return event
-        # what event._replace(user=..., ip=...) does, without its keyword machinery
+        # what event._replace(user=..., ip=...) does, without its keyword machinery (and
+        # new_event, not Event._make: its length check is a Python call on each sftp file)
         ts, kind, source, user, ip, *rest = event
-        return Event._make((ts, kind, source, user or known[0], ip or known[1], *rest))
+        return new_event((ts, kind, source, user or known[0], ip or known[1], *rest))
 
 
 class CrossSourceDedup:
@@ -192,7 +193,7 @@ class Pipeline:
         self.config = config
         self.rules: list[Rule] = list(build_log_rules(config) if rules is None else rules)
         self.incidents = IncidentTracker(self.rules, clock=clock, progress=progress)
-        self._anchors = self.incidents.anchors  # the same dict, for the check on every line
+        self._anchors = self.incidents.anchors  # the same dicts, for the check on every line
         self._closed: list[Alert] = []  # closed by an expiry, out with the next records
         # the rules fed each kind of event: of named sessions, and of anonymous ones
         self.by_kind, self.anonymous_by_kind = (
@@ -359,11 +360,11 @@ class Pipeline:
             alerts = fired
         if not alerts:
             # Only an event naming the user or address of an event that opened an incident
-            # may add to one (every rule's subject is made of those): `anchors` counts them
-            # (None is never one), and the tracker asks only the rules whose own incidents
-            # they anchor. An IPv6 client may belong to the /64 block an incident is keyed
-            # by: its rules say.
-            anchors, ip = self._anchors, event.ip
+            # of a rule of its kind may add to one (every rule's subject is made of those):
+            # `anchors` counts them per kind (None is never one), and the tracker asks only
+            # the rules whose own incidents they anchor. An IPv6 client may belong to the
+            # /64 block an incident is keyed by: its rules say.
+            anchors, ip = self._anchors[kind], event.ip
             if not (ip in anchors or event.user in anchors or (ip is not None and ":" in ip)):
                 return self._take_closed() if self._closed else ()
         records = self.incidents.observe(event, t, alerts)

@@ -16,7 +16,7 @@ from sentinel.events import MAX_TIMES
 from sentinel.parsers import PARSERS
 from sentinel.parsers.context import ParseContext
 from sentinel.pipeline import MAX_FEEDS, Pipeline
-from tests.attempts_count import failures_counted
+from tests.attempts_count import FailureTally, failures_counted
 
 H = "Nov 22 11:46:{:02d} web sshd[{}]: "
 A = "198.51.100.76"  # the attacker
@@ -140,6 +140,24 @@ def test_connections_are_told_apart_by_pid_and_by_source() -> None:
     closed = f"Connection closed by authenticating user root {A} port 6 [preauth]"
     log = lines(16, f"Failed password for root from {A} port 6 ssh2") + lines(17, closed)
     assert failures_counted(log) == {(A, "root"): 2}
+
+
+def test_three_sources_with_the_same_pids_are_three_sets_of_connections() -> None:
+    """The ledger keys the first source's connections by session, the others' by (source,
+    session): a summary counts where its own source logged no failure, and only there."""
+    tally = FailureTally()
+    pipeline = Pipeline(Config(server_name="test", timezone=UTC), [tally])
+    failed = lines(16, f"Failed password for root from {A} port 6 ssh2")
+    closed = lines(
+        16, f"Connection closed by authenticating user root {A} port 6 [preauth]", start=1
+    )
+    for source, log in (("a", failed), ("b", failed), ("a", closed), ("c", closed), ("b", closed)):
+        ctx = ParseContext(source, UTC, datetime(2026, 12, 31, tzinfo=UTC))
+        chunk = "".join(f"{line}\n" for line in log).encode()
+        pipeline.process_chunk(chunk, PARSERS["openssh"], ctx, pipeline.stats_for(source))
+    # a: one failure (its summary counted before); b: the same; c: its summary alone
+    assert tally.failures == {(A, "root"): 3}
+    assert [pipeline.stats_for(s).counted_before for s in "abc"] == [1, 1, 0]
 
 
 def test_a_repeat_is_bounded() -> None:

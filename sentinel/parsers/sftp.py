@@ -26,6 +26,7 @@ _FILE_OPS = (
     ('rmdir name "', "rmdir"),
     ('rename old "', "rename"),
 )
+_FILE_OP_STARTS = tuple(prefix for prefix, _ in _FILE_OPS)
 
 
 def message(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> Event | None:
@@ -34,6 +35,8 @@ def message(ts: datetime, session: str | None, text: str, ctx: ParseContext) -> 
         return _close(ts, session, text, ctx)
     if text.startswith((_OPENED, _CLOSED)):
         return _session(ts, session, text, ctx)
+    if not text.startswith(_FILE_OP_STARTS):
+        return None  # `open "..."`, `opendir`, `closedir`, ...: one test, not four
     for prefix, action in _FILE_OPS:
         if text.startswith(prefix):
             # mkdir adds ` mode 0777` after the name
