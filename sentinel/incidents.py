@@ -309,7 +309,7 @@ class IncidentTracker:
     def _record(self, incident: Incident, status: str, change: str | None = None) -> Alert:
         opening, extent = incident.opening, incident.extent
         ips, users = extent.ips, extent.users
-        files = tuple(extent.files)
+        files = tuple(extent.files) if extent.files_total else ()  # most have none
         details = opening.details
         if "users" in details or change is not None:
             # the names are the record's `user` or `users` (with users_total), not details
@@ -343,7 +343,7 @@ class IncidentTracker:
             files=files if extent.files_total else None,
             files_total=extent.files_total if extent.files_total else None,
             subject=opening.subject,
-            servers=tuple(sorted(servers)) if len(servers) > 1 else None,
+            servers=tuple(sorted(servers)) if servers and len(servers) > 1 else None,
         )
 
     # -- across a restart ---------------------------------------------------------------
