@@ -162,7 +162,7 @@ class IncidentTracker:
             fired = (alerts[0].rule,) if len(alerts) == 1 else {alert.rule for alert in alerts}
             records = []
             for alert in alerts:
-                records.extend(self._open(alert, event, t))
+                self._open(alert, event, t, records)
         if self.count:
             ip, user = event.ip, event.user
             asked = self.anonymous_by_kind if event.anonymous else self.by_kind
@@ -183,17 +183,20 @@ class IncidentTracker:
                         break
         return NO_RECORDS if records is None else records
 
-    def _open(self, alert: Alert, event: Event, t: float) -> list[Alert]:
+    def _open(self, alert: Alert, event: Event, t: float, records: list[Alert]) -> None:
+        """The incident `alert` opens (or grows, if it is open), its records into `records`."""
         rule = self.rules.get(alert.rule)
         if rule is None:  # not a tracked rule: passed on as it is
-            return [alert]
+            records.append(alert)
+            return
         table = self.tables[alert.rule]
-        records = []
         incident = table.get(alert.subject)
         if incident is not None:
             if t - incident.extent.last <= incident.window:  # the same incident, re-fired
                 grown = self._grow(incident, event, t)
-                return [grown] if grown is not None else []
+                if grown is not None:
+                    records.append(grown)
+                return
             records.append(self._close(incident))
         if len(table) >= MAX_OPEN:
             records.append(self._close(next(iter(table.values()))))
@@ -204,13 +207,13 @@ class IncidentTracker:
             if value is not None:
                 anchors += (value,)
         incident = Incident(rule, alert, _opening_extent(alert, event, t), touched, anchors)
-        self._track(incident)
+        self._track(incident, table)
         if self.progress:
             records.append(self._record(incident, OPEN))
-        return records
 
-    def _track(self, incident: Incident) -> None:
-        self.tables[incident.opening.rule][incident.opening.subject] = incident
+    def _track(self, incident: Incident, table: dict[str, Incident]) -> None:
+        """`incident` open in its rule's `table`, counted, anchored and due to close."""
+        table[incident.opening.subject] = incident
         self.count += 1
         incident.order = next(self._ties)
         for anchors in self._counted_in[incident.opening.rule]:
@@ -245,10 +248,11 @@ class IncidentTracker:
         return self._record(incident, UPDATE, change)
 
     def _close(self, incident: Incident) -> Alert:
-        del self.tables[incident.opening.rule][incident.opening.subject]
+        opening = incident.opening
+        del self.tables[opening.rule][opening.subject]
         self.count -= 1
         incident.is_open = False
-        for anchors in self._counted_in[incident.opening.rule]:
+        for anchors in self._counted_in[opening.rule]:
             for value in incident.anchors:
                 left = anchors[value] - 1
                 if left:
@@ -262,22 +266,23 @@ class IncidentTracker:
         (live) by the wall clock `wall` since an event last added to them."""
         if not self.count:
             return []
-        records = self._close_due(self._due, now, lambda i: i.extent.last + i.window)
+        records = self._close_due(self._due, now)
         if wall is not None:
-            records += self._close_due(
-                self._wall_due, wall, lambda i: (i.touched or 0.0) + i.window + CLOSE_SLACK
-            )
+            records += self._close_due(self._wall_due, wall, wall=True)
         return records
 
-    def _close_due(
-        self, due: Due, now: float, deadline_of: Callable[[Incident], float]
-    ) -> list[Alert]:
+    def _close_due(self, due: Due, now: float, *, wall: bool = False) -> list[Alert]:
+        """The incidents of heap `due` (event time; the wall clock's with `wall`) whose
+        deadline is before `now`, closed; the others popped pushed back at their new one."""
         records = []
         while due and due[0][0] < now:
             _, _, incident = heapq.heappop(due)
             if not incident.is_open:
                 continue
-            deadline = deadline_of(incident)
+            if wall:
+                deadline = (incident.touched or 0.0) + incident.window + CLOSE_SLACK
+            else:
+                deadline = incident.extent.last + incident.window
             if deadline < now:
                 records.append(self._close(incident))
             else:  # it grew since: back in the heap at its new deadline
@@ -408,5 +413,6 @@ class IncidentTracker:
             anchors = tuple(str(value) for value in item.get("anchors", ()))
             incident = Incident(rule, opening, extent, touched, anchors)
             incident.level = (int(item["level"][0]), int(item["level"][1]))
-            if opening.subject not in self.tables[rule.name]:
-                self._track(incident)
+            table = self.tables[rule.name]
+            if opening.subject not in table:
+                self._track(incident, table)
