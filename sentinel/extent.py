@@ -130,10 +130,11 @@ class Extent:
         servers = self.servers
         return min(servers, key=servers.__getitem__) if servers else None
 
-    def add_file(self, path: str) -> None:
+    def add_file(self, path: str, *, neutral: bool = False) -> None:
+        """One more file; `neutral`: `path` is already safe_text(path, 400) (an alert's)."""
         self.files_total += 1
         if len(self.files) < CAP:
-            self.files[safe_text(path, 400)] = None
+            self.files[path if neutral else safe_text(path, 400)] = None
 
     @property
     def span(self) -> float:

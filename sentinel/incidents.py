@@ -83,11 +83,14 @@ def _opening_extent(alert: Alert, event: Event, t: float) -> Extent:
     extent.nbytes = alert.nbytes
     for ip in alert.ips or ((alert.ip,) if alert.ip else ()):
         extent.ips.add(ip)
-    users = alert.users or alert.details.get("users") or ((alert.user,) if alert.user else ())
-    for user in users:
-        extent.users.add(safe_text(str(user), MAX_FIELD))
+    users = alert.users or alert.details.get("users")
+    if users:  # a rule's names, as logged
+        for user in users:
+            extent.users.add(safe_text(str(user), MAX_FIELD))
+    elif alert.user:  # made safe with the alert (make_alert), like its path and files
+        extent.users.add(alert.user)
     for path in alert.files or ((alert.path,) if alert.path else ()):
-        extent.add_file(path)
+        extent.add_file(path, neutral=True)
     if alert.servers or event.server is not None:
         # the opening names its first server; the others came later (or at the same time)
         for server in (alert.server, *(alert.servers or ())):

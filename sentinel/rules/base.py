@@ -121,6 +121,9 @@ class KeyTable(Generic[T]):
     def __len__(self) -> int:
         return len(self._fresh) + len(self._stale)
 
+    def __bool__(self) -> bool:
+        return bool(self._fresh or self._stale)
+
     def get(self, key: Any) -> T | None:
         value = self._fresh.get(key)
         if value is None and self._stale:

@@ -132,6 +132,8 @@ class FleetView:
         return replace(alert, **changes) if changes else alert
 
     def expire(self, now: float) -> None:
+        if not self._seen:  # one server's IPv4 clients: nothing was ever noted
+            return
         oldest = now - self.window
         self._seen.expire(lambda seen: max((*seen[0].values(), *seen[1].values())) < oldest)
 
