@@ -148,6 +148,8 @@ def magnitude(ratio: float) -> int:
 
 def listing(values: Sequence[str], total: int, limit: int = 3) -> str:
     """`a, b, c and 12 more`: the first few of a list, and how many it leaves out."""
+    if total == 1 and len(values) == 1:  # most incidents: one address, one name
+        return values[0]
     shown = ", ".join(values[:limit])
     more = total - min(len(values), limit)
     return f"{shown} and {more} more" if more > 0 else shown
