@@ -15,6 +15,7 @@ from stdnum.fr import nir as stdnum_nir
 from sentinel.files import encryption
 from sentinel.files.identifiers import MAX_MATCH, find_identifiers
 from sentinel.files.inspect import CHUNK, InspectionCache, inspect_bytes, inspect_fd
+from tests.gpgtool import encrypt
 
 
 def make_nir(rng: random.Random, department: str | None = None) -> str:
@@ -110,27 +111,9 @@ def test_encrypted_formats_recognised(tmp_path: Path) -> None:
     rng = random.Random(6)
     plain = tmp_path / "export.csv"
     plain.write_text("\n".join(make_nir(rng) for _ in range(50)))
-    for extra in ([], ["--armor"]):
-        out = tmp_path / f"export{len(extra)}.gpg"
-        subprocess.run(
-            [
-                "gpg",
-                "--batch",
-                "--yes",
-                "--homedir",
-                str(tmp_path),
-                "--symmetric",
-                "--passphrase",
-                "correct horse",
-                *extra,
-                "-o",
-                str(out),
-                str(plain),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+    for armor in (False, True):
+        out = tmp_path / f"export{int(armor)}.gpg"
+        encrypt(plain, out, tmp_path, armor=armor)
         found = inspect_bytes(out.read_bytes(), 1 << 20)
         assert found.encrypted in ("openpgp", "openpgp-armored") and not found.counts
     enc_zip = tmp_path / "enc.zip"

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tests.gpgtool import encrypt
 from tests.modules import modules_loaded
 from tests.test_files_inspect import make_iban, make_nir, spaced, wrong_key
 
@@ -49,24 +50,7 @@ def plant(root: Path, *, fresh: bool = False) -> tuple[Path, list[str]]:
     planted += secret
     clear = root / "secret.csv"
     clear.write_text("\n".join(secret) + "\n")
-    subprocess.run(
-        [
-            "gpg",
-            "--batch",
-            "--yes",
-            "--homedir",
-            str(root),
-            "--symmetric",
-            "--passphrase",
-            "correct horse",
-            "-o",
-            str(out / "secret.csv.gpg"),
-            str(clear),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    encrypt(clear, out / "secret.csv.gpg", root)
     clear.unlink()
     (out / "passwd").symlink_to("/etc/passwd")
     exported = [make_nir(rng) for _ in range(5)]
