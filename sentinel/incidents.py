@@ -147,7 +147,7 @@ class IncidentTracker:
             kind: [
                 (rule, self.tables[rule.name], self.rule_anchors[rule.name])
                 for rule in self.rules.values()
-                if kind in rule.kinds and reads(rule, anonymous)
+                if reads(rule, kind, anonymous)
             ]
             for kind in Kind
         }
@@ -172,11 +172,8 @@ class IncidentTracker:
             for rule, table, anchored in asked[event.kind]:
                 if not table or (fired and rule.name in fired):
                     continue
-                if not (
-                    (ip is not None and (ip in anchored or ":" in ip))
-                    or (user is not None and user in anchored)
-                ):
-                    continue  # an IPv6 client may be in a rule's /64 block: its rule says
+                if not (ip in anchored or user in anchored or (ip is not None and ":" in ip)):
+                    continue  # as the pipeline's check, for this rule's incidents alone
                 for subject in rule.adds(event, t):
                     incident = table.get(subject)
                     if incident is not None:

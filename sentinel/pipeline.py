@@ -215,9 +215,7 @@ class Pipeline:
 
     def _feeds(self, anonymous: bool) -> dict[Kind, list[Feed]]:
         return {
-            kind: [
-                rule.feed for rule in self.rules if kind in rule.kinds and reads(rule, anonymous)
-            ]
+            kind: [rule.feed for rule in self.rules if reads(rule, kind, anonymous)]
             for kind in Kind
         }
 

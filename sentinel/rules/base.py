@@ -25,8 +25,11 @@ Sessions = Literal["any", "anonymous", "named"]
 sessions'; or none of them."""
 
 
-def reads(rule: object, anonymous: bool) -> bool:
-    """Whether `rule` is fed the events of anonymous sessions (`anonymous`) or the others."""
+def reads(rule: Rule, kind: Kind, anonymous: bool) -> bool:
+    """Whether `rule` is fed the events of `kind` of anonymous sessions (`anonymous`), or
+    of the others: what the pipeline feeds it, and what the incident tracker asks it."""
+    if kind not in rule.kinds:
+        return False
     sessions = getattr(rule, "sessions", "any")
     return sessions == "any" or (sessions == "anonymous") == anonymous
 
