@@ -156,26 +156,32 @@ def make_alert(
     `server` is this sentinel's (the fingerprint's); `origin`, where given, the fleet's server
     that logged the events, which the record's `server` names; `servers`, where several did.
     """
+    # positional, in the order of the fields (tests/test_alerts.py checks it): the 23
+    # keywords cost as much again as the alert itself, on every incident
     return Alert(
-        rule=rule,
-        severity=severity,
-        summary=safe_text(summary, 400),
-        fingerprint=fingerprint(server, rule, subject),
-        first_seen=first_seen,
-        last_seen=last_seen,
-        server=safe_text(origin or server, MAX_FIELD),
-        source=source,
-        user=safe_text(user, MAX_FIELD) if user is not None else None,
-        ip=ip,
-        ips=ips,
-        path=safe_text(path, 400) if path is not None else None,
-        count=count,
-        nbytes=nbytes,
-        details=details or {},
-        files=tuple(safe_text(f, 400) for f in files) if files is not None else None,
-        files_total=len(files) if files is not None else None,
-        subject=subject,
-        servers=tuple(safe_text(name, MAX_FIELD) for name in servers) if servers else None,
+        rule,
+        severity,
+        safe_text(summary, 400),
+        fingerprint(server, rule, subject),
+        first_seen,
+        last_seen,
+        safe_text(origin or server, MAX_FIELD),  # server
+        source,
+        safe_text(user, MAX_FIELD) if user is not None else None,  # user
+        ip,
+        ips,
+        safe_text(path, 400) if path is not None else None,  # path
+        count,
+        nbytes,
+        details or {},
+        OPEN,  # status
+        None,  # ips_total
+        None,  # users
+        None,  # users_total
+        tuple(safe_text(f, 400) for f in files) if files is not None else None,  # files
+        len(files) if files is not None else None,  # files_total
+        subject,
+        tuple(safe_text(name, MAX_FIELD) for name in servers) if servers else None,  # servers
     )
 
 

@@ -255,3 +255,13 @@ def test_routing_statuses_and_cooldown(tmp_path: Path) -> None:
     assert (incident["status"], incident["files"]) == ("closed", ["/pub/a.csv"])
     assert [r["status"] for r in store.list_alerts()] == ["open", "update", "update", "closed"]
     store.close()
+
+
+def test_alert_fields_keep_the_order_positional_constructors_rely_on() -> None:
+    """make_alert and the tracker's records build an Alert positionally (23 keywords cost
+    as much again as the alert): a field added, moved or renamed must be seen to them."""
+    assert [field.name for field in dataclasses.fields(Alert)] == [
+        "rule", "severity", "summary", "fingerprint", "first_seen", "last_seen", "server",
+        "source", "user", "ip", "ips", "path", "count", "nbytes", "details", "status",
+        "ips_total", "users", "users_total", "files", "files_total", "subject", "servers",
+    ]  # fmt: skip

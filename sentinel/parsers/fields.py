@@ -25,14 +25,17 @@ def _normalize(text: str) -> str | None:
 
 def ip(text: str) -> str | None:
     """The address in canonical form, or None when `text` is no IPv4 or IPv6 address."""
-    try:
-        return _seen[text]
-    except KeyError:
-        pass
+    # "" for a text not read yet (`_seen` holds addresses and None, never ""): no KeyError
+    # raised and caught, which a flood, a new address on every line, would pay each time
+    seen = _seen.get(text, "")
+    if seen != "":
+        return seen
     if _DOTTED.fullmatch(text):
         value: str | None = text
+    elif 2 <= len(text) <= 45:
+        value = _normalize(text)
     else:
-        value = _normalize(text) if 2 <= len(text) <= 45 else None
+        value = None
     if len(_seen) >= CACHE_SIZE:
         _seen.clear()
     _seen[text] = value
