@@ -122,6 +122,16 @@ class Alert:
             record["servers"] = list(self.servers)
         return record
 
+    def with_status(self, status: str) -> Alert:
+        """This record with another status (what `dataclasses.replace` makes, positionally:
+        see make_alert)."""
+        return Alert(
+            self.rule, self.severity, self.summary, self.fingerprint, self.first_seen,
+            self.last_seen, self.server, self.source, self.user, self.ip, self.ips, self.path,
+            self.count, self.nbytes, self.details, status, self.ips_total, self.users,
+            self.users_total, self.files, self.files_total, self.subject, self.servers,
+        )  # fmt: skip
+
     def to_json(self) -> str:
         return _ENCODER.encode(self.to_dict())
 

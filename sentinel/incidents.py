@@ -42,12 +42,20 @@ NO_RECORDS: Sequence[Alert] = ()
 
 class Incident:
     """One open incident: its rule, the opening alert (identity, severity, details), its
-    extent, the level last reported and when (wall clock) an event last added to it."""
+    extent, the level last reported and when (wall clock) an event last added to it.
+
+    The extent is made when first needed (`IncidentTracker._extent`: a growth, a record
+    that is not the opening alert's, a dump), from the opening alert, the time of the
+    last event it covers (`last`) and whether that event named a fleet's server (`fleet`):
+    most incidents never grow, and the record of one whose rule `opens_as_record` is its
+    opening alert."""
 
     __slots__ = (
         "anchors",
         "extent",
+        "fleet",
         "is_open",
+        "last",
         "level",
         "opening",
         "order",
@@ -60,24 +68,28 @@ class Incident:
         self,
         rule: Rule,
         opening: Alert,
-        extent: Extent,
+        last: float,
+        *,
+        fleet: bool,
         touched: float | None,
         anchors: tuple[str, ...],
     ) -> None:
         self.rule = rule
         self.anchors = anchors  # the opening event's user and address, as logged
         self.opening = opening
-        self.extent = extent
+        self.extent: Extent | None = None
+        self.last = last  # the extent's `last`, kept beside it: the deadline's start
+        self.fleet = fleet
         self.window = rule.window
-        self.level = rule.level(extent)
+        self.level = (0, 0)  # the rule's level of the extent, set with the extent
         self.touched = touched
         self.is_open = True
         self.order = 0  # when it opened, among all incidents (the tracker's count)
 
 
-def _opening_extent(alert: Alert, event: Event, t: float) -> Extent:
-    """The extent an alert opens with; `t` is the time of the event that fired it."""
-    last = t if alert.last_seen is event.ts else None
+def _opening_extent(alert: Alert, last: float, fleet: bool) -> Extent:
+    """The extent an alert opens with; `last` is the time of its last event, `fleet`
+    whether the event that fired it named a fleet's server."""
     extent = Extent(alert.first_seen, alert.last_seen, last=last)
     extent.count = alert.count or 1
     extent.nbytes = alert.nbytes
@@ -91,7 +103,7 @@ def _opening_extent(alert: Alert, event: Event, t: float) -> Extent:
         extent.users.add(alert.user)
     for path in alert.files or ((alert.path,) if alert.path else ()):
         extent.add_file(path, neutral=True)
-    if alert.servers or event.server is not None:
+    if alert.servers or fleet:
         # the opening names its first server; the others came later (or at the same time)
         for server in (alert.server, *(alert.servers or ())):
             extent.add_server(server, extent.first)
@@ -134,6 +146,10 @@ class IncidentTracker:
         # the rules an event may add to, by kind: for named sessions, and anonymous ones
         self.by_kind, self.anonymous_by_kind = (
             self._asked(anonymous) for anonymous in (False, True)
+        )
+        # the rules whose opening alert is the record of the extent it opens with
+        self.opening_records = frozenset(
+            rule.name for rule in rules if getattr(rule, "opens_as_record", False)
         )
         self.clock = clock
         self.progress = progress
@@ -192,7 +208,7 @@ class IncidentTracker:
         table = self.tables[alert.rule]
         incident = table.get(alert.subject)
         if incident is not None:
-            if t - incident.extent.last <= incident.window:  # the same incident, re-fired
+            if t - incident.last <= incident.window:  # the same incident, re-fired
                 grown = self._grow(incident, event, t)
                 if grown is not None:
                     records.append(grown)
@@ -206,7 +222,10 @@ class IncidentTracker:
             value = getattr(event, name)
             if value is not None:
                 anchors += (value,)
-        incident = Incident(rule, alert, _opening_extent(alert, event, t), touched, anchors)
+        last = t if alert.last_seen is event.ts else alert.last_seen.timestamp()
+        incident = Incident(
+            rule, alert, last, fleet=event.server is not None, touched=touched, anchors=anchors
+        )
         self._track(incident, table)
         if self.progress:
             records.append(self._record(incident, OPEN))
@@ -219,15 +238,16 @@ class IncidentTracker:
         for anchors in self._counted_in[incident.opening.rule]:
             for value in incident.anchors:
                 anchors[value] = anchors.get(value, 0) + 1
-        deadline = incident.extent.last + incident.window
+        deadline = incident.last + incident.window
         heapq.heappush(self._due, (deadline, next(self._ties), incident))
         if incident.touched is not None:
             deadline = incident.touched + incident.window + CLOSE_SLACK
             heapq.heappush(self._wall_due, (deadline, next(self._ties), incident))
 
     def _grow(self, incident: Incident, event: Event, t: float) -> Alert | None:
-        extent = incident.extent
+        extent = self._extent(incident)
         extent.add(event, t)
+        incident.last = extent.last
         rule = incident.rule
         counts = rule.counts
         if counts == "events":
@@ -282,7 +302,7 @@ class IncidentTracker:
             if wall:
                 deadline = (incident.touched or 0.0) + incident.window + CLOSE_SLACK
             else:
-                deadline = incident.extent.last + incident.window
+                deadline = incident.last + incident.window
             if deadline < now:
                 records.append(self._close(incident))
             else:  # it grew since: back in the heap at its new deadline
@@ -311,8 +331,30 @@ class IncidentTracker:
         self._due, self._wall_due = [], []
         return records + going_on
 
+    @staticmethod
+    def _extent(incident: Incident) -> Extent:
+        """The incident's extent, made from its opening alert the first time it is needed."""
+        extent = incident.extent
+        if extent is None:
+            extent = incident.extent = _opening_extent(
+                incident.opening, incident.last, incident.fleet
+            )
+            incident.level = incident.rule.level(extent)
+        return extent
+
     def _record(self, incident: Incident, status: str, change: str | None = None) -> Alert:
         opening, extent = incident.opening, incident.extent
+        if extent is None:
+            if (
+                change is None
+                and opening.rule in self.opening_records
+                and not incident.fleet
+                and opening.ips is None  # an IPv6 block's addresses: the extent lists them
+                and opening.servers is None
+            ):
+                # never grown: its record is the opening alert (Rule.opens_as_record)
+                return opening if opening.status == status else opening.with_status(status)
+            extent = self._extent(incident)
         ips, users = extent.ips, extent.users
         files = tuple(extent.files) if extent.files_total else ()  # most have none
         details = opening.details
@@ -358,28 +400,32 @@ class IncidentTracker:
     def dump(self) -> list[dict[str, Any]]:
         """The open incidents as JSON-able data (saved with the rules' windows)."""
         return [
-            {
-                "rule": incident.opening.rule,
-                "subject": subject,
-                "fingerprint": incident.opening.fingerprint,
-                "severity": incident.opening.severity.label,
-                "server": incident.opening.server,
-                "source": incident.opening.source,
-                "details": incident.opening.details,
-                "first": incident.extent.first_ts.isoformat(),
-                "last": incident.extent.last_ts.isoformat(),
-                "count": incident.extent.count,
-                "bytes": incident.extent.nbytes,
-                "ips": [list(incident.extent.ips.kept), incident.extent.ips.total],
-                "users": [list(incident.extent.users.kept), incident.extent.users.total],
-                "files": [list(incident.extent.files), incident.extent.files_total],
-                "servers": [[name, first] for name, first in incident.extent.servers.items()],
-                "level": list(incident.level),
-                "anchors": list(incident.anchors),
-            }
+            self._dumped(subject, incident)
             for table in self.tables.values()
             for subject, incident in table.items()
         ]
+
+    def _dumped(self, subject: str, incident: Incident) -> dict[str, Any]:
+        extent = self._extent(incident)
+        return {
+            "rule": incident.opening.rule,
+            "subject": subject,
+            "fingerprint": incident.opening.fingerprint,
+            "severity": incident.opening.severity.label,
+            "server": incident.opening.server,
+            "source": incident.opening.source,
+            "details": incident.opening.details,
+            "first": extent.first_ts.isoformat(),
+            "last": extent.last_ts.isoformat(),
+            "count": extent.count,
+            "bytes": extent.nbytes,
+            "ips": [list(extent.ips.kept), extent.ips.total],
+            "users": [list(extent.users.kept), extent.users.total],
+            "files": [list(extent.files), extent.files_total],
+            "servers": [[name, first] for name, first in extent.servers.items()],
+            "level": list(incident.level),
+            "anchors": list(incident.anchors),
+        }
 
     def load(self, data: list[dict[str, Any]]) -> None:
         touched = self.clock() if self.clock is not None else None
@@ -413,7 +459,15 @@ class IncidentTracker:
             for name, first in item.get("servers", ())[:MAX_SERVERS]:
                 extent.servers[str(name)] = float(first)
             anchors = tuple(str(value) for value in item.get("anchors", ()))
-            incident = Incident(rule, opening, extent, touched, anchors)
+            incident = Incident(
+                rule,
+                opening,
+                extent.last,
+                fleet=bool(extent.servers),
+                touched=touched,
+                anchors=anchors,
+            )
+            incident.extent = extent
             incident.level = (int(item["level"][0]), int(item["level"][1]))
             table = self.tables[rule.name]
             if opening.subject not in table:

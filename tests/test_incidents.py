@@ -265,3 +265,50 @@ def test_alert_fields_keep_the_order_positional_constructors_rely_on() -> None:
         "source", "user", "ip", "ips", "path", "count", "nbytes", "details", "status",
         "ips_total", "users", "users_total", "files", "files_total", "subject", "servers",
     ]  # fmt: skip
+
+
+# Logins that open (and some that grow) off_hours and untrusted_network incidents, in the
+# forms their alerts take: named or not, with or without an address, IPv4 or IPv6 (one
+# address, or several of one /64 block), names that need neutralising or cutting, the same
+# user again within the window, one event standing for several (a repeat notice).
+OPENING_FORMS = [
+    event(0, Kind.LOGIN_SUCCESS, user="bob", ip="198.51.100.7"),
+    event(1, Kind.LOGIN_SUCCESS, user=None, ip="198.51.100.8"),
+    event(2, Kind.LOGIN_SUCCESS, user="carol", ip=None),
+    event(3, Kind.LOGIN_SUCCESS, user="dave", ip="2001:db8:1:2::7"),
+    event(4, Kind.LOGIN_SUCCESS, user="erin", ip="2001:db8:9:9::1"),
+    event(5, Kind.LOGIN_SUCCESS, user="erin", ip="2001:db8:9:9::2"),
+    event(6, Kind.LOGIN_SUCCESS, user="eve\x1b[2J\r\nroot", ip="198.51.100.9"),
+    event(7, Kind.LOGIN_SUCCESS, user="x" * 500, ip="198.51.100.10"),
+    event(8, Kind.LOGIN_SUCCESS, user="bob", ip="198.51.100.11"),
+    event(9, Kind.LOGIN_SUCCESS, user="frank", ip="203.0.113.5", times=3),
+    event(4000, Kind.LOGIN_SUCCESS, user="grace", ip="203.0.113.6"),
+    event(9000, Kind.LOGIN_SUCCESS, user="bob", ip="198.51.100.7"),
+]
+
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_an_incident_that_never_grew_closes_with_the_records_of_the_long_way(
+    progress: bool,
+) -> None:
+    """The tracker closes an incident of a rule that `opens_as_record`, never grown, with its
+    opening alert: the records are those it makes from the incident's extent otherwise."""
+    from sentinel.config import parse_config
+
+    text = (
+        "networks: {trusted: [10.0.0.0/8]}\n"
+        "rules: {off_hours: {enabled: true, hours: 07:00-07:01}}\n"  # every login is off
+    )
+    runs = []
+    for short in (True, False):
+        pipeline = Pipeline(parse_config(text, "sentinel.yaml"), progress=progress)
+        assert pipeline.incidents.opening_records == {"off_hours", "untrusted_network"}
+        if not short:
+            pipeline.incidents.opening_records = frozenset()  # every record the long way
+        records = feed(pipeline, OPENING_FORMS) + pipeline.finish()
+        runs.append([(r.to_dict(), r.subject) for r in records])
+    short_way, long_way = runs
+    rules = {record["rule"] for record, _ in long_way}
+    assert {"off_hours", "untrusted_network"} <= rules
+    assert short_way == long_way
+    assert len(long_way) >= 2 * len(OPENING_FORMS) - 6  # both rules' incidents, nearly all

@@ -122,6 +122,7 @@ class UntrustedNetworkRule(GatedRule):
     kinds = frozenset({Kind.LOGIN_SUCCESS})
     counts: Counts = "events"
     keyed_by: tuple[str, ...] = ("ip",)
+    opens_as_record = True  # its alert says what `describe` says of one login
     fleet: FleetView
 
     def __init__(
@@ -210,6 +211,7 @@ class OffHoursRule(GatedRule):
     kinds = frozenset({Kind.LOGIN_SUCCESS})
     counts: Counts = "events"
     keyed_by: tuple[str, ...] = ("user",)
+    opens_as_record = True  # its alert says what `describe` says of one login
     fleet: FleetView
 
     def __init__(

@@ -65,6 +65,13 @@ class Rule(Protocol):
     anonymous sessions' events, "named" for one that reads none of them: the pipeline does
     not feed it the others, and its `feed` and `adds` must do nothing with them either.
 
+    Optional: `opens_as_record` (False without it), True for a rule whose alert is, field
+    for field and in its summary, the record the tracker would make of the extent it opens
+    with (`describe` of one event). The tracker then makes no extent for an incident that
+    never grows, and closes it with that alert (one server, one address, no fleet: the
+    cases a test compares with the records made the long way). anonymous_access is not
+    one: an anonymous download that opens an incident is said otherwise by `describe`.
+
     A new rule adopts it with a few lines: `counts = "events"`, `keyed_by = ("ip",)`,
     `self.window` from its
     settings, `adds` returning the subject its `feed` alerts with (e.g. `(event.ip,)`),
