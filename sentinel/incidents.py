@@ -64,12 +64,11 @@ class Incident:
         "window",
     )
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - positional: keywords cost, on every incident
         self,
         rule: Rule,
         opening: Alert,
         last: float,
-        *,
         fleet: bool,
         touched: float | None,
         anchors: tuple[str, ...],
@@ -223,9 +222,7 @@ class IncidentTracker:
             if value is not None:
                 anchors += (value,)
         last = t if alert.last_seen is event.ts else alert.last_seen.timestamp()
-        incident = Incident(
-            rule, alert, last, fleet=event.server is not None, touched=touched, anchors=anchors
-        )
+        incident = Incident(rule, alert, last, event.server is not None, touched, anchors)
         self._track(incident, table)
         if self.progress:
             records.append(self._record(incident, OPEN))
@@ -234,12 +231,12 @@ class IncidentTracker:
         """`incident` open in its rule's `table`, counted, anchored and due to close."""
         table[incident.opening.subject] = incident
         self.count += 1
-        incident.order = next(self._ties)
+        order = incident.order = next(self._ties)
         for anchors in self._counted_in[incident.opening.rule]:
             for value in incident.anchors:
                 anchors[value] = anchors.get(value, 0) + 1
-        deadline = incident.last + incident.window
-        heapq.heappush(self._due, (deadline, next(self._ties), incident))
+        # the order it opened in is its first tie-break: entries pushed later, later numbers
+        heapq.heappush(self._due, (incident.last + incident.window, order, incident))
         if incident.touched is not None:
             deadline = incident.touched + incident.window + CLOSE_SLACK
             heapq.heappush(self._wall_due, (deadline, next(self._ties), incident))
@@ -459,14 +456,7 @@ class IncidentTracker:
             for name, first in item.get("servers", ())[:MAX_SERVERS]:
                 extent.servers[str(name)] = float(first)
             anchors = tuple(str(value) for value in item.get("anchors", ()))
-            incident = Incident(
-                rule,
-                opening,
-                extent.last,
-                fleet=bool(extent.servers),
-                touched=touched,
-                anchors=anchors,
-            )
+            incident = Incident(rule, opening, extent.last, bool(extent.servers), touched, anchors)
             incident.extent = extent
             incident.level = (int(item["level"][0]), int(item["level"][1]))
             table = self.tables[rule.name]
