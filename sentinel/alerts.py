@@ -166,7 +166,7 @@ def make_alert(
     `server` is this sentinel's (the fingerprint's); `origin`, where given, the fleet's server
     that logged the events, which the record's `server` names; `servers`, where several did.
     """
-    # positional, in the order of the fields (tests/test_alerts.py checks it): the 23
+    # positional, in the order of the fields (tests/test_incidents.py checks it): the 23
     # keywords cost as much again as the alert itself, on every incident
     return Alert(
         rule,

@@ -364,7 +364,7 @@ class IncidentTracker:
         several_ips = ips.total > 1
         several_users = users.total > 1
         servers = extent.servers
-        # positional, in the order of Alert's fields (tests/test_alerts.py checks it):
+        # positional, in the order of Alert's fields (tests/test_incidents.py checks it):
         # 23 keywords cost as much again as the alert itself, on every incident
         return Alert(
             opening.rule,
