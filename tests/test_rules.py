@@ -208,6 +208,40 @@ def test_untrusted_network() -> None:
     assert [a["ip"] for a in alerts] == ["198.51.100.4"]
 
 
+def test_trusted_networks_answer_as_ipaddress_does() -> None:
+    """The integer reading of dotted IPv4 addresses gives ipaddress's verdict on each."""
+    import ipaddress
+
+    from sentinel.rules.networks import VERDICTS_KEPT, TrustedNetworks
+
+    networks = [
+        ipaddress.ip_network(text)
+        for text in ("10.0.0.0/8", "192.168.10.0/24", "203.0.113.7/32", "2001:db8::/32")
+    ]
+    trusted = TrustedNetworks(networks)
+    texts = [
+        "10.0.0.0", "10.255.255.255", "11.0.0.0", "9.255.255.255", "192.168.10.77",
+        "192.168.11.1", "203.0.113.7", "203.0.113.8", "0.0.0.0", "255.255.255.255",
+        "010.0.0.1", "10.0.0", "10.0.0.1.2", "10.0.0.256", "1O.0.0.1", "10.0.0.\u0661",
+        "::ffff:10.0.0.1", "2001:db8::1", "2001:db9::1", "fe80::1%eth0", "", "unknown",
+    ]  # fmt: skip
+    for text in texts:
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            expected = False
+        else:
+            expected = any(address in net for net in networks)
+        assert (text in trusted) is expected, text
+        assert (text in trusted) is expected, text  # the verdict remembered
+    everything = TrustedNetworks([ipaddress.ip_network("0.0.0.0/0")])
+    assert "198.51.100.4" in everything and "2001:db8::1" not in everything
+    assert not TrustedNetworks([]) and "10.0.0.1" not in TrustedNetworks([])
+    for i in range(VERDICTS_KEPT + 10):  # bounded: cleared whole when full
+        assert f"10.0.{i >> 8}.{i & 255}" in trusted
+    assert len(trusted._verdicts) <= VERDICTS_KEPT
+
+
 def test_off_hours_in_configured_zone() -> None:
     from zoneinfo import ZoneInfo
 

@@ -8,7 +8,7 @@ import re
 CACHE_SIZE = 65_536  # distinct addresses remembered; cleared whole when full
 _seen: dict[str, str | None] = {}
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_DOTTED = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+DOTTED = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
 """An IPv4 address already in canonical form (no leading zeros): the common case, read
 without building an `ipaddress` object (a flood brings a new address on every line)."""
 
@@ -30,7 +30,7 @@ def ip(text: str) -> str | None:
     seen = _seen.get(text, "")
     if seen != "":
         return seen
-    if _DOTTED.fullmatch(text):
+    if DOTTED.fullmatch(text):
         value: str | None = text
     elif 2 <= len(text) <= 45:
         value = _normalize(text)

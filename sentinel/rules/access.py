@@ -12,6 +12,7 @@ from sentinel.extent import Extent, listing
 from sentinel.rules.base import NO_ALERTS, Counts, Sessions, rule_alert
 from sentinel.rules.fleet import FleetOptions, FleetView, account_name
 from sentinel.rules.incident import GatedRule, IncidentGate
+from sentinel.rules.networks import TrustedNetworks
 from sentinel.rules.settings import (
     AnonymousAccessSettings,
     OffHoursSettings,
@@ -115,7 +116,7 @@ class UntrustedNetworkRule(GatedRule):
     """A successful login from outside `networks.trusted`: one alert per user, address, incident.
 
     State: one timestamp per (user, address) within `window`, capped at `max_tracked`;
-    plus a bounded cache of address verdicts.
+    plus the verdicts of its TrustedNetworks (sentinel.rules.networks).
     """
 
     name = "untrusted_network"
@@ -135,15 +136,14 @@ class UntrustedNetworkRule(GatedRule):
     ) -> None:
         self.settings = settings
         self.server = server
-        self.trusted = tuple(trusted)
+        self.trusted = TrustedNetworks(trusted)
         self.window = settings.window.total_seconds()
         self.gate = IncidentGate(self.window, settings.max_tracked)
         self.fleet = FleetView(fleet, self.window, settings.max_tracked)
-        self._verdicts: dict[str, bool] = {}
 
     def adds(self, event: Event, t: float) -> Sequence[str]:
         ip = event.ip
-        if ip is None or self._is_trusted(ip):
+        if ip is None or ip in self.trusted:
             return _NONE
         return (f"{event.user or 'unknown'}\x00{self.fleet.address(ip)}",)
 
@@ -157,28 +157,11 @@ class UntrustedNetworkRule(GatedRule):
         logins = f" ({extent.count} logins)" if extent.count > 1 else ""
         return f"{user} logged in from {where}, outside the trusted networks{logins}"
 
-    def _is_trusted(self, ip: str) -> bool:
-        verdict = self._verdicts.get(ip)
-        if verdict is None:
-            try:
-                address = ipaddress.ip_address(ip)
-            except ValueError:
-                verdict = False
-            else:
-                verdict = any(address in net for net in self.trusted)
-            if len(self._verdicts) >= 4096:
-                self._verdicts.clear()
-            self._verdicts[ip] = verdict
-        return verdict
-
     def feed(self, event: Event, t: float) -> Sequence[Alert]:
         ip = event.ip
         if ip is None:
             return NO_ALERTS
-        trusted = self._verdicts.get(ip)
-        if trusted is None:
-            trusted = self._is_trusted(ip)
-        if trusted:
+        if ip in self.trusted:
             return NO_ALERTS
         user = event.user or "unknown"
         block = self.fleet.address(ip)  # across servers; an IPv6 client by its block
