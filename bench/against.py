@@ -7,7 +7,7 @@ working tree's is copied as bench/run.py copies it; both replay the same generat
 flood) with every rule on (bench/sentinel.yaml), in turns (a, b, a, b, ...), so that
 what the machine does meanwhile weighs on both alike. Prints, per log, the best wall and
 CPU time of each, the peak RSS, the records written, and the ratio of the working tree's
-time to REV's (above 1: slower now).
+CPU time to REV's (above 1: slower now): of the two bests, and the median of each turn's.
 
 `--instructions N` also counts the instructions of each replay of the first N lines under
 valgrind's callgrind, with the bytecode compiled beforehand and a fixed hash seed: the same
@@ -26,6 +26,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -173,8 +174,9 @@ def main() -> None:
         f"{args.repeat}{f' --instructions {args.instructions}' if args.instructions else ''}`):",
         "",
         f"| log | lines | {short} s | now s | {short} CPU s | now CPU s | now / {short} (CPU) "
-        f"| {short} MB | now MB | records {short} / now |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        f"| median of the turns' now / {short} (CPU) | {short} MB | now MB "
+        f"| records {short} / now |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, (fmt, path) in logs.items():
         mine: list[Run] = []
@@ -183,10 +185,14 @@ def main() -> None:
             before.append(replay(theirs, fmt, path, f"{name}-{short}"))
             mine.append(replay(SNAPSHOT, fmt, path, f"{name}-now"))
         a, b = best(before), best(mine)
+        # each turn's pair ran side by side in time: the median of their ratios is less
+        # moved by a slow spell of the machine than the ratio of the two bests
+        pairs = zip(before, mine, strict=True)
+        paired = statistics.median(now.cpu / then.cpu for then, now in pairs)
         lines.append(
             f"| {path.name} | {args.lines:,} | {a.seconds:.2f} | {b.seconds:.2f} | {a.cpu:.2f} | "
-            f"{b.cpu:.2f} | {b.cpu / a.cpu:.3f} | {a.rss_mb:.0f} | {b.rss_mb:.0f} | "
-            f"{a.records} / {b.records} |"
+            f"{b.cpu:.2f} | {b.cpu / a.cpu:.3f} | {paired:.3f} | {a.rss_mb:.0f} | "
+            f"{b.rss_mb:.0f} | {a.records} / {b.records} |"
         )
         print(lines[-1], file=sys.stderr)
     if args.instructions:
