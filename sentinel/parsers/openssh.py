@@ -1,15 +1,59 @@
-"""auth.log: sshd and sftp, plus the FTP daemons and PAM lines that share the file."""
+"""auth.log: sshd and sftp, plus the FTP daemons and PAM lines that share the file.
+
+sshd's attempt in rsyslog's traditional framing, `Nov 22 11:46:07 host sshd[pid]: Failed
+password for [invalid user ]X from 1.2.3.4 port N ssh2` (and `Accepted`), is read by one
+regular expression (`ATTEMPT`): it is every line of a brute-force flood, the log sentinel
+must keep up with most. A line it matches gives the event the general path would give
+(tests/test_openssh_attempt.py holds them to it); any other line, or one of these with
+anything more or less, takes the general path.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
-from sentinel.events import Event
+from sentinel.events import Event, Kind, new_event
 from sentinel.parsers import dispatch, pam, proftpd, pureftpd, sftp, sshd, syslog, vsftpd
 from sentinel.parsers.context import ParseContext
+from sentinel.parsers.fields import ip, known
+from sentinel.parsers.timeparse import syslog_time
+
+ATTEMPT = re.compile(
+    # the stamp as syslog.split reads it, a host (not ending with a colon), sshd's tag
+    r"([A-Z][a-z][a-z] [ 0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]) [^ ]*[^ :]"
+    r" sshd(?:-session|-auth)?\[([0-9]+)\]: "
+    # sshd.message's `Accepted|Failed METHOD for [invalid user ]USER from ADDRESS port N
+    # ssh2`: `invalid user ` taken whenever it is there (possessive), as sshd.message does;
+    # an address of address characters only, so that the ` from ` before it is the last one
+    r"(Failed|Accepted) ([^ ]+) for (invalid user )?+(.*) from ([0-9a-fA-F.:]+)"
+    r" port [0-9]{1,5} ssh2"
+)
+_OUTCOMES = {"Failed": Kind.LOGIN_FAILURE, "Accepted": Kind.LOGIN_SUCCESS}
 
 
 def parse(line: str, ctx: ParseContext) -> Event | None:
+    """Any auth.log line: sshd's common attempt at once, the others by their program."""
+    found = _attempt(line)
+    if found is None:
+        return parse_general(line, ctx)
+    stamp, pid, outcome, method, invalid, user, address = found.groups()
+    if method == "none":  # as sshd.message: a client probing, not a guess
+        return None
+    ts = syslog_time(stamp, ctx)
+    if ts is None:
+        return None
+    return new_event(
+        (ts, _OUTCOMES[outcome], ctx.source, user, known(address) or ip(address), False, None,
+         None, None, "ssh:" + pid, True, method if method in sshd.METHODS else sshd.method_name(method),
+         "invalid_user" if invalid else None, 1, None)
+    )  # fmt: skip
+
+
+_attempt = ATTEMPT.fullmatch
+
+
+def parse_general(line: str, ctx: ParseContext) -> Event | None:
     """Any auth.log line: dispatched by the program that wrote it."""
     header = syslog.split(line.rstrip("\r\n"), ctx)
     if header is None:

@@ -69,7 +69,7 @@ def message(ts: datetime, pid: str | None, text: str, ctx: ParseContext) -> Even
         return None
     return new_event(
         (ts, kind, ctx.source, found[0], found[1], False, None, None, None, session, True,
-         method if method in METHODS else _method(method), "invalid_user" if invalid else None,
+         method if method in METHODS else method_name(method), "invalid_user" if invalid else None,
          1, None)
     )  # fmt: skip
 
@@ -119,7 +119,7 @@ def _unsuffixed(text: str) -> str:
     return text[: -len(_PREAUTH)] if text.endswith(_PREAUTH) else text
 
 
-def _method(method: str) -> str:
+def method_name(method: str) -> str:
     """The method as logged when sshd names it (`keyboard-interactive/pam`), else `unknown`."""
     if method in METHODS:
         return method
