@@ -20,8 +20,9 @@ from sentinel.parsers.fields import ip, known
 from sentinel.parsers.timeparse import syslog_time
 
 ATTEMPT = re.compile(
-    # the stamp as syslog.split reads it, a host (not ending with a colon), sshd's tag
-    r"([A-Z][a-z][a-z] [ 0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]) [^ ]*[^ :]"
+    # the stamp as syslog.split reads it, a host (not ending with a colon: possessive, then
+    # looked back at, so that another program's line fails at once), sshd's tag
+    r"([A-Z][a-z][a-z] [ 0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]) [^ ]*+(?<=[^ :])"
     r" sshd(?:-session|-auth)?\[([0-9]+)\]: "
     # sshd.message's `Accepted|Failed METHOD for [invalid user ]USER from ADDRESS port N
     # ssh2`: `invalid user ` taken whenever it is there (possessive), as sshd.message does;
@@ -34,7 +35,8 @@ _OUTCOMES = {"Failed": Kind.LOGIN_FAILURE, "Accepted": Kind.LOGIN_SUCCESS}
 
 def parse(line: str, ctx: ParseContext) -> Event | None:
     """Any auth.log line: sshd's common attempt at once, the others by their program."""
-    found = _attempt(line)
+    # one comparison keeps the expression off the lines that cannot be an attempt
+    found = _attempt(line) if line[-5:] == " ssh2" else None
     if found is None:
         return parse_general(line, ctx)
     stamp, pid, outcome, method, invalid, user, address = found.groups()
@@ -43,10 +45,11 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     ts = syslog_time(stamp, ctx)
     if ts is None:
         return None
+    if method not in sshd.METHODS:
+        method = sshd.method_name(method)
     return new_event(
         (ts, _OUTCOMES[outcome], ctx.source, user, known(address) or ip(address), False, None,
-         None, None, "ssh:" + pid, True, method if method in sshd.METHODS else sshd.method_name(method),
-         "invalid_user" if invalid else None, 1, None)
+         None, None, "ssh:" + pid, True, method, "invalid_user" if invalid else None, 1, None)
     )  # fmt: skip
 
 
