@@ -5,10 +5,17 @@ Lines are built by logging.c `vsf_log_do_log_vsftpd_format`: `[user] OK|FAIL VER
 Fedora's userlist_log patch (vsftpd-2.1.0-userlist_log.patch, RHEL and Fedora):
 `"User is not in the allow user list."` / `"User is in the deny user list."`, refused at USER,
 before any password. A CONNECT's text is a refusal (prelogin.c `check_limits`).
+
+The lines most of vsftpd.log is made of, a login and a transfer in the file's own framing
+(`... [pid N] [user] OK LOGIN: Client "ip"`, `... OK DOWNLOAD: Client "ip", "/path", 1234
+bytes, 12.34Kbyte/sec`), are read by one regular expression (`COMMON`); a line it matches
+gives the event the general path gives (tests/test_vsftpd_common.py holds them to it), any
+other line takes the general path (`parse_general`).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sentinel.events import ANONYMOUS_USER, Direction, Event, Kind, new_event
@@ -47,9 +54,50 @@ _VERBS: dict[str, _Meaning] = {
 # real status is the first candidate whose whole line fits; a few tries are enough.
 MAX_CANDIDATES = 4
 
+COMMON = re.compile(
+    # the stamp, the pid, a user name without quote or bracket (the general path's first `] `)
+    r'(.{24}) \[pid ([0-9]+)\] \[([^"\]]*)\] (?:'
+    # a login that ends with its address (no anonymous "password", no reason), or
+    r'(OK|FAIL) LOGIN: Client "([^"]*)"'
+    # a transfer: path without quote, bytes (none when nothing was sent) and rate as logged
+    r'|(OK|FAIL) (DOWNLOAD|UPLOAD): Client "([^"]*)", "([^"]*)",'
+    r" (?:([0-9]{1,19}) bytes, )?[0-9.]+Kbyte/sec)"
+)
+_LOGINS = {"OK": _LOGIN_SUCCESS, "FAIL": _LOGIN_FAILURE}
+
 
 def parse(line: str, ctx: ParseContext) -> Event | None:
     """`Sun Nov 22 11:46:07 2026 [pid 1234] [alice] OK LOGIN: Client "127.0.0.1"`."""
+    found = _common(line)
+    if found is None:
+        return parse_general(line, ctx)
+    stamp, pid, user, login, at, status, verb, address, path, nbytes = found.groups()
+    if login is not None:
+        address = at
+    address = known(address) or ip(address)
+    ts = ctime_time(stamp, ctx.tz)
+    if address is None or ts is None:
+        return parse_general(line, ctx)  # what the general path makes of it
+    anonymous = user in ANONYMOUS_NAMES
+    if anonymous:
+        user = ANONYMOUS_USER
+    if login is not None:
+        return new_event(
+            (ts, _LOGINS[login], ctx.source, user, address, anonymous, None, None, None,
+             "vsftpd:" + pid, True, None, None, 1, None)
+        )  # fmt: skip
+    return new_event(
+        (ts, _TRANSFER, ctx.source, user, address, anonymous, path,
+         0 if nbytes is None else int(nbytes), _TRANSFERS[verb], "vsftpd:" + pid,
+         status == "OK", None, None, 1, None)
+    )  # fmt: skip
+
+
+_common = COMMON.fullmatch
+
+
+def parse_general(line: str, ctx: ParseContext) -> Event | None:
+    """Any line of vsftpd.log, or a vsftpd message through syslog."""
     # slices compared rather than `startswith`/`endswith`, which parse their arguments:
     # 0.7% of a vsftpd.log replay's instructions, here and in `message` and `_amounts`
     if line[24:30] == " [pid ":
