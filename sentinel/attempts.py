@@ -61,13 +61,16 @@ def _state(state: _State) -> _Connection:
 class AttemptLedger:
     """Decides which of sshd's failure lines count, and for how many attempts."""
 
-    __slots__ = ("_current", "_previous", "_source", "evictions")
+    __slots__ = ("_current", "_previous", "_previous_last", "_source", "evictions")
 
     def __init__(self) -> None:
         # a connection's key: its session, for the first source seen (most runs read one
         # auth.log: no tuple to build and hash on every line), else (source, session)
         self._current: dict[str | tuple[str, str], _State] = {}
         self._previous: dict[str | tuple[str, str], _State] = {}
+        # the time of the last line of the previous generation (None: not looked at yet);
+        # that generation is never written to, so it is found once, when an expiry asks
+        self._previous_last: float | None = None
         self._source: str | None = None
         self.evictions = 0  # connections forgotten with their generation
 
@@ -106,11 +109,17 @@ class AttemptLedger:
         """The current generation becomes the previous one; the previous one is dropped."""
         self.evictions += len(self._previous)
         self._previous, self._current = self._current, {}
+        self._previous_last = None
 
     def expire(self, now: float) -> None:
         """Forget the generation before the current one once all of it is IDLE."""
         previous = self._previous
-        if previous and all(now - _state(c)[5] > IDLE for c in previous.values()):
+        if not previous:
+            return
+        last = self._previous_last
+        if last is None:
+            last = self._previous_last = max(_state(c)[5] for c in previous.values())
+        if now - last > IDLE:
             self._previous = {}
 
 

@@ -202,3 +202,25 @@ def test_an_ftp_daemons_repeat_notice_through_syslog_counts_its_times(
     log = [f"Nov 22 11:46:00 ftp1 {failure}", f"Nov 22 11:46:30 ftp1 {tag}: message repeated 4"
            f" times: [ {text}]"]  # fmt: skip
     assert failures_counted(log, fmt) == {(address, user): 5}
+
+
+def test_the_previous_generation_goes_once_its_last_line_is_idle() -> None:
+    from sentinel.attempts import _GENERATION, IDLE, AttemptLedger
+    from sentinel.events import Event, Kind
+
+    def event(pid: int, t: float, detail: str | None = None) -> Event:
+        ts = datetime.fromtimestamp(t, tz=UTC)
+        return Event(ts, Kind.LOGIN_FAILURE, "auth", "root", A, session=f"ssh:{pid}", detail=detail)
+
+    ledger = AttemptLedger()
+    for pid in range(_GENERATION):  # a generation of connections, ten a second: then rotated
+        ledger.apply(event(pid, 100.0 + pid / 10), 100.0 + pid / 10)
+    last = 100.0 + (_GENERATION - 1) / 10  # its newest line; its oldest is at 100.0
+    assert ledger.evictions == 0
+    ledger.expire(last + IDLE - 1)  # its oldest connections are idle, its newest not
+    # so the newest's summary still finds the failure it summarises, counted already
+    t = last + IDLE - 0.5
+    assert ledger.apply(event(_GENERATION - 1, t, "max_tries"), t) is None
+    ledger.expire(last + IDLE + 1)  # all of it idle now: forgotten
+    t = last + IDLE + 2
+    assert ledger.apply(event(_GENERATION - 2, t, "max_tries"), t) is not None
