@@ -1,4 +1,5 @@
-"""sshd's common attempt line, read at once (openssh.ATTEMPT), gives what the general path gives.
+"""sshd's common attempt line and the sftp server's file lines, read at once (openssh.ATTEMPT,
+openssh.SFTP_FILE), give what the general path gives.
 
 The general path (`openssh.parse_general`: syslog.split, then sshd.message) is the one every
 sample and form test checks; here every line of every sample, and lines built from the
@@ -34,14 +35,16 @@ def both(line: str) -> None:
 
 
 def test_every_sample_line_reads_the_same_both_ways() -> None:
-    matched = 0
+    matched = files = 0
     for path in sorted(SAMPLES.rglob("*")):
         if not path.is_file():
             continue
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             both(line)
             matched += openssh.ATTEMPT.fullmatch(line) is not None
+            files += openssh.SFTP_FILE.fullmatch(line) is not None
     assert matched >= 20  # the samples hold captured attempts: the fast path was taken
+    assert files >= 5  # and captured sftp sessions
 
 
 def test_the_flood_line_is_read_at_once() -> None:
@@ -114,3 +117,52 @@ def test_attempt_lines_with_any_parts_changed_read_the_same_both_ways(
 def test_any_user_name_reads_the_same_both_ways(user: str) -> None:
     both(attempt_line({**CAPTURED, "user": user}))
     both(attempt_line({**CAPTURED, "invalid": "invalid user ", "user": user}))
+
+
+SFTP_PARTS: dict[str, tuple[str, ...]] = {
+    "stamp": ("Nov 23 02:28:38", "Nov  3 02:28:38", "Feb 30 02:28:38", "Nov 23 2:28:38"),
+    "host": ("vm", "", "host:", "v m"),
+    "tag": ("internal-sftp[21]", "sftp-server[21]", "internal-sftp", "internal-sftp[]",
+            "sftpx[3]", "internal-sftp[21]:", "sshd[21]"),
+    "verb": ("close", "open", "Close", "close ", "closed"),
+    "path": ("/srv/x/results.hl7", "", 'a" bytes read 1 written 2', "x y", '"', "r\u00e9s"),
+    "read": ("380", "0", "", "x", "\u0661", "1" * 20, "00"),
+    "written": ("0", "12", "", "1 2", "0" * 19, "9" * 20),
+    "end": ("", "\r", " ", " extra"),
+}  # fmt: skip
+SFTP_CAPTURED = {name: values[0] for name, values in SFTP_PARTS.items()}
+
+
+def sftp_line(parts: dict[str, str]) -> str:
+    p = parts
+    head = f'{p["stamp"]} {p["host"]} {p["tag"]}: {p["verb"]} "{p["path"]}"'
+    if p["verb"] == "open":
+        return f"{head} flags READ mode 0666{p['end']}"
+    return f"{head} bytes read {p['read']} written {p['written']}{p['end']}"
+
+
+def test_sftp_lines_with_one_or_two_parts_changed_read_the_same_both_ways() -> None:
+    fast = 0
+    for first, second in itertools.combinations_with_replacement(list(SFTP_PARTS), 2):
+        for a, b in itertools.product(SFTP_PARTS[first], SFTP_PARTS[second]):
+            line = sftp_line({**SFTP_CAPTURED, first: a, second: b})
+            both(line)
+            fast += openssh.SFTP_FILE.fullmatch(line) is not None
+    assert fast > 250  # many of them take the fast path, and agree
+
+
+def test_a_download_and_an_upload_are_read_at_once() -> None:
+    download = sftp_line(SFTP_CAPTURED)
+    upload = sftp_line({**SFTP_CAPTURED, "read": "0", "written": "12"})
+    for line, direction, nbytes in ((download, "download", 380), (upload, "upload", 12)):
+        assert openssh.SFTP_FILE.fullmatch(line) is not None
+        event = openssh.parse(line, CTX)
+        assert event is not None
+        assert (event.kind, event.direction, event.nbytes, event.path, event.session) == (
+            Kind.TRANSFER,
+            direction,
+            nbytes,
+            "/srv/x/results.hl7",
+            "ssh:21",
+        )
+        both(line)

@@ -3,17 +3,20 @@
 sshd's attempt in rsyslog's traditional framing, `Nov 22 11:46:07 host sshd[pid]: Failed
 password for [invalid user ]X from 1.2.3.4 port N ssh2` (and `Accepted`), is read by one
 regular expression (`ATTEMPT`): it is every line of a brute-force flood, the log sentinel
-must keep up with most. A line it matches gives the event the general path would give
-(tests/test_openssh_attempt.py holds them to it); any other line, or one of these with
-anything more or less, takes the general path.
+must keep up with most. So are the sftp server's `close "PATH" bytes read N written M` and
+`open ...` (no event), most lines of a busy SFTP exchange (`SFTP_FILE`). A line either
+matches gives the event the general path would give (tests/test_openssh_attempt.py holds
+them to it); any other line, or one of these with anything more or less, takes the general
+path (`parse_general`).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
-from sentinel.events import Event, Kind, new_event
+from sentinel.events import Direction, Event, Kind, new_event
 from sentinel.parsers import dispatch, pam, proftpd, pureftpd, sftp, sshd, syslog, vsftpd
 from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ip, known
@@ -31,6 +34,15 @@ ATTEMPT = re.compile(
     r" port [0-9]{1,5} ssh2"
 )
 _OUTCOMES = {"Failed": Kind.LOGIN_FAILURE, "Accepted": Kind.LOGIN_SUCCESS}
+SFTP_FILE = re.compile(
+    # the same stamp and host, the sftp server's tag (sftp_message)
+    r"([A-Z][a-z][a-z] [ 0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]) [^ ]*+(?<=[^ :])"
+    r" (?:internal-sftp|sftp-server)\[([0-9]+)\]: "
+    # sftp._close's line (the last `" bytes read `: the expression's is, the counts after it
+    # being digits), or an `open` line, which sftp.message gives no event for
+    r'(?:close "(.*)" bytes read ([0-9]{1,19}) written ([0-9]{1,19})|open .*)'
+)
+_DOWNLOAD, _UPLOAD, _TRANSFER = Direction.DOWNLOAD, Direction.UPLOAD, Kind.TRANSFER
 
 
 def parse(line: str, ctx: ParseContext) -> Event | None:
@@ -38,6 +50,10 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     # one comparison keeps the expression off the lines that cannot be an attempt
     found = _attempt(line) if line[-5:] == " ssh2" else None
     if found is None:
+        if "sftp" in line:  # both sftp servers' tags hold it
+            sftp_file = _sftp_file(line)
+            if sftp_file is not None:
+                return _file(sftp_file.groups(), ctx)
         return parse_general(line, ctx)
     stamp, pid, outcome, method, invalid, user, address = found.groups()
     if method == "none":  # as sshd.message: a client probing, not a guess
@@ -53,7 +69,23 @@ def parse(line: str, ctx: ParseContext) -> Event | None:
     )  # fmt: skip
 
 
+def _file(found: tuple[Any, ...], ctx: ParseContext) -> Event | None:
+    """The transfer of a `close` line (none when nothing moved), as sftp._close makes it."""
+    stamp, pid, path, read, written = found
+    if path is None:  # an `open` line
+        return None
+    read, written = int(read), int(written)
+    ts = syslog_time(stamp, ctx)
+    if ts is None or not (read or written):
+        return None
+    return new_event(
+        (ts, _TRANSFER, ctx.source, None, None, False, path, read or written,
+         _DOWNLOAD if read else _UPLOAD, "ssh:" + pid, True, None, None, 1, None)
+    )  # fmt: skip
+
+
 _attempt = ATTEMPT.fullmatch
+_sftp_file = SFTP_FILE.fullmatch
 
 
 def parse_general(line: str, ctx: ParseContext) -> Event | None:
