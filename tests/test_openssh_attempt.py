@@ -10,20 +10,15 @@ host and tag, what follows `ssh2`), must give the same event, or the same None, 
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sentinel.events import Kind
 from sentinel.parsers import openssh
-from sentinel.parsers.context import ParseContext
+from tests.fastpaths import agree, agree_on_samples, context
 
-SAMPLES = Path(__file__).parent / "samples"
-PARIS = ZoneInfo("Europe/Paris")
-CTX = ParseContext("auth", PARIS, datetime(2026, 11, 23, 12, tzinfo=PARIS))
+CTX = context("auth")
 FLOOD_LINE = (
     "Oct  1 06:00:00 exchange01 sshd[10000]: Failed password for invalid user guest"
     " from 215.26.54.255 port 52479 ssh2"
@@ -31,18 +26,12 @@ FLOOD_LINE = (
 
 
 def both(line: str) -> None:
-    assert openssh.parse(line, CTX) == openssh.parse_general(line, CTX), line
+    agree(openssh.parse, openssh.parse_general, line, CTX)
 
 
 def test_every_sample_line_reads_the_same_both_ways() -> None:
-    matched = files = 0
-    for path in sorted(SAMPLES.rglob("*")):
-        if not path.is_file():
-            continue
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            both(line)
-            matched += openssh.ATTEMPT.fullmatch(line) is not None
-            files += openssh.SFTP_FILE.fullmatch(line) is not None
+    expressions = openssh.ATTEMPT, openssh.SFTP_FILE
+    matched, files = agree_on_samples(openssh.parse, openssh.parse_general, CTX, *expressions)
     assert matched >= 20  # the samples hold captured attempts: the fast path was taken
     assert files >= 5  # and captured sftp sessions
 

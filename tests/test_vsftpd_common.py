@@ -10,20 +10,15 @@ the same None, both ways.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sentinel.events import Direction, Kind
 from sentinel.parsers import vsftpd
-from sentinel.parsers.context import ParseContext
+from tests.fastpaths import agree, agree_on_samples, context
 
-SAMPLES = Path(__file__).parent / "samples"
-PARIS = ZoneInfo("Europe/Paris")
-CTX = ParseContext("vsftpd", PARIS, datetime(2026, 11, 23, 12, tzinfo=PARIS))
+CTX = context("vsftpd")
 DOWNLOAD = (
     'Thu Oct  1 06:00:03 2026 [pid 1014] [user0702] OK DOWNLOAD: Client "10.0.205.159",'
     ' "/srv/exchange/home/user0702/results_39040.hl7", 7340032 bytes, 39845.68Kbyte/sec'
@@ -31,17 +26,11 @@ DOWNLOAD = (
 
 
 def both(line: str) -> None:
-    assert vsftpd.parse(line, CTX) == vsftpd.parse_general(line, CTX), line
+    agree(vsftpd.parse, vsftpd.parse_general, line, CTX)
 
 
 def test_every_sample_line_reads_the_same_both_ways() -> None:
-    matched = 0
-    for path in sorted(SAMPLES.rglob("*")):
-        if not path.is_file():
-            continue
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            both(line)
-            matched += vsftpd.COMMON.fullmatch(line) is not None
+    (matched,) = agree_on_samples(vsftpd.parse, vsftpd.parse_general, CTX, vsftpd.COMMON)
     assert matched >= 20  # the samples hold captured logins and transfers: the fast path
 
 
