@@ -46,7 +46,7 @@ _DOWNLOAD, _UPLOAD, _TRANSFER = Direction.DOWNLOAD, Direction.UPLOAD, Kind.TRANS
 
 
 def parse(line: str, ctx: ParseContext) -> Event | None:
-    """Any auth.log line: sshd's common attempt at once, the others by their program."""
+    """Any auth.log line: sshd's attempt and sftp's file lines at once, the others by program."""
     # one comparison keeps the expression off the lines that cannot be an attempt
     found = _attempt(line) if line[-5:] == " ssh2" else None
     if found is None:
