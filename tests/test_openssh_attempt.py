@@ -9,14 +9,12 @@ host and tag, what follows `ssh2`), must give the same event, or the same None, 
 
 from __future__ import annotations
 
-import itertools
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sentinel.events import Kind
 from sentinel.parsers import openssh
-from tests.fastpaths import agree, agree_on_samples, context
+from tests.fastpaths import agree, agree_on, captured, context, one_or_two_changed, sample_lines
 
 CTX = context("auth")
 FLOOD_LINE = (
@@ -25,13 +23,16 @@ FLOOD_LINE = (
 )
 
 
+GENERAL = openssh.parse, openssh.parse_general, CTX  # the fast path, the general one, a context
+
+
 def both(line: str) -> None:
-    agree(openssh.parse, openssh.parse_general, line, CTX)
+    agree(*GENERAL, line)
 
 
 def test_every_sample_line_reads_the_same_both_ways() -> None:
     expressions = openssh.ATTEMPT, openssh.SFTP_FILE
-    matched, files = agree_on_samples(openssh.parse, openssh.parse_general, CTX, *expressions)
+    matched, files = agree_on(*GENERAL, sample_lines(), *expressions)
     assert matched >= 20  # the samples hold captured attempts: the fast path was taken
     assert files >= 5  # and captured sftp sessions
 
@@ -79,17 +80,12 @@ def attempt_line(parts: dict[str, str]) -> str:
     )
 
 
-CAPTURED = {name: values[0] for name, values in PARTS.items()}
+CAPTURED = captured(PARTS)
 
 
 def test_attempt_lines_with_one_or_two_parts_changed_read_the_same_both_ways() -> None:
-    fast = 0
-    names = list(PARTS)
-    for first, second in itertools.combinations_with_replacement(names, 2):
-        for a, b in itertools.product(PARTS[first], PARTS[second]):
-            line = attempt_line({**CAPTURED, first: a, second: b})
-            both(line)
-            fast += openssh.ATTEMPT.fullmatch(line) is not None
+    lines = map(attempt_line, one_or_two_changed(PARTS))
+    (fast,) = agree_on(*GENERAL, lines, openssh.ATTEMPT)
     assert fast > 1000  # most of them take the fast path, and agree
 
 
@@ -119,7 +115,7 @@ SFTP_PARTS: dict[str, tuple[str, ...]] = {
     "written": ("0", "12", "", "1 2", "0" * 19, "9" * 20),
     "end": ("", "\r", " ", " extra"),
 }  # fmt: skip
-SFTP_CAPTURED = {name: values[0] for name, values in SFTP_PARTS.items()}
+SFTP_CAPTURED = captured(SFTP_PARTS)
 
 
 def sftp_line(parts: dict[str, str]) -> str:
@@ -131,12 +127,8 @@ def sftp_line(parts: dict[str, str]) -> str:
 
 
 def test_sftp_lines_with_one_or_two_parts_changed_read_the_same_both_ways() -> None:
-    fast = 0
-    for first, second in itertools.combinations_with_replacement(list(SFTP_PARTS), 2):
-        for a, b in itertools.product(SFTP_PARTS[first], SFTP_PARTS[second]):
-            line = sftp_line({**SFTP_CAPTURED, first: a, second: b})
-            both(line)
-            fast += openssh.SFTP_FILE.fullmatch(line) is not None
+    lines = map(sftp_line, one_or_two_changed(SFTP_PARTS))
+    (fast,) = agree_on(*GENERAL, lines, openssh.SFTP_FILE)
     assert fast > 250  # many of them take the fast path, and agree
 
 

@@ -9,14 +9,12 @@ the same None, both ways.
 
 from __future__ import annotations
 
-import itertools
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sentinel.events import Direction, Kind
 from sentinel.parsers import vsftpd
-from tests.fastpaths import agree, agree_on_samples, context
+from tests.fastpaths import agree, agree_on, captured, context, one_or_two_changed, sample_lines
 
 CTX = context("vsftpd")
 DOWNLOAD = (
@@ -25,12 +23,15 @@ DOWNLOAD = (
 )
 
 
+GENERAL = vsftpd.parse, vsftpd.parse_general, CTX  # the fast path, the general one, a context
+
+
 def both(line: str) -> None:
-    agree(vsftpd.parse, vsftpd.parse_general, line, CTX)
+    agree(*GENERAL, line)
 
 
 def test_every_sample_line_reads_the_same_both_ways() -> None:
-    (matched,) = agree_on_samples(vsftpd.parse, vsftpd.parse_general, CTX, vsftpd.COMMON)
+    (matched,) = agree_on(*GENERAL, sample_lines(), vsftpd.COMMON)
     assert matched >= 20  # the samples hold captured logins and transfers: the fast path
 
 
@@ -71,7 +72,7 @@ PARTS: dict[str, tuple[str, ...]] = {
              ", 39845.68kbyte/sec", ""),
     "end": ("", "\r", " ", ', "User is not in the allow user list."', ', anon password "x"'),
 }  # fmt: skip
-CAPTURED = {name: values[0] for name, values in PARTS.items()}
+CAPTURED = captured(PARTS)
 
 
 def common_line(parts: dict[str, str]) -> str:
@@ -86,13 +87,12 @@ def login_line(parts: dict[str, str]) -> str:
 
 
 def test_lines_with_one_or_two_parts_changed_read_the_same_both_ways() -> None:
-    fast = 0
-    for first, second in itertools.combinations_with_replacement(list(PARTS), 2):
-        for a, b in itertools.product(PARTS[first], PARTS[second]):
-            parts = {**CAPTURED, first: a, second: b}
-            for line in (common_line(parts), login_line({**parts, "what": "OK LOGIN"})):
-                both(line)
-                fast += vsftpd.COMMON.fullmatch(line) is not None
+    lines = (
+        line
+        for parts in one_or_two_changed(PARTS)
+        for line in (common_line(parts), login_line({**parts, "what": "OK LOGIN"}))
+    )
+    (fast,) = agree_on(*GENERAL, lines, vsftpd.COMMON)
     assert fast > 1000  # most of them take the fast path, and agree
 
 

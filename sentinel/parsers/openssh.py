@@ -22,11 +22,12 @@ from sentinel.parsers.context import ParseContext
 from sentinel.parsers.fields import ip, known
 from sentinel.parsers.timeparse import syslog_time
 
+# the stamp as syslog.split reads it, then a host (not ending with a colon: possessive, then
+# looked back at, so that another program's line fails at once): both expressions start so
+_STAMP_AND_HOST = r"([A-Z][a-z][a-z] [ 0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]) [^ ]*+(?<=[^ :])"
 ATTEMPT = re.compile(
-    # the stamp as syslog.split reads it, a host (not ending with a colon: possessive, then
-    # looked back at, so that another program's line fails at once), sshd's tag
-    r"([A-Z][a-z][a-z] [ 0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]) [^ ]*+(?<=[^ :])"
-    r" sshd(?:-session|-auth)?\[([0-9]+)\]: "
+    # sshd's tag
+    _STAMP_AND_HOST + r" sshd(?:-session|-auth)?\[([0-9]+)\]: "
     # sshd.message's `Accepted|Failed METHOD for [invalid user ]USER from ADDRESS port N
     # ssh2`: `invalid user ` taken whenever it is there (possessive), as sshd.message does;
     # an address of address characters only, so that the ` from ` before it is the last one
@@ -35,9 +36,8 @@ ATTEMPT = re.compile(
 )
 _OUTCOMES = {"Failed": Kind.LOGIN_FAILURE, "Accepted": Kind.LOGIN_SUCCESS}
 SFTP_FILE = re.compile(
-    # the same stamp and host, the sftp server's tag (sftp_message)
-    r"([A-Z][a-z][a-z] [ 0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]) [^ ]*+(?<=[^ :])"
-    r" (?:internal-sftp|sftp-server)\[([0-9]+)\]: "
+    # the sftp server's tag (sftp_message)
+    _STAMP_AND_HOST + r" (?:internal-sftp|sftp-server)\[([0-9]+)\]: "
     # sftp._close's line (the last `" bytes read `: the expression's is, the counts after it
     # being digits), or an `open` line, which sftp.message gives no event for
     r'(?:close "(.*)" bytes read ([0-9]{1,19}) written ([0-9]{1,19})|open .*)'
